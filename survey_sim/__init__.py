@@ -1,0 +1,3 @@
+"""survey-sim: simulate how populations answer survey questions with language models."""
+
+__version__ = "0.1.0"

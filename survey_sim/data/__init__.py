@@ -1,0 +1,12 @@
+"""Survey data: typed records, loaders, validation, country codes and splits."""
+from .loaders import available_datasets, load_dataset, load_file
+from .manifest import DataRootNotFound, data_root, dataset_spec, dataset_specs
+from .schema import DataError, Dataset, LoadReport, SurveyItem
+from .splits import leave_countries_out_folds, select, split_names
+from .user_import import load_user_file
+
+__all__ = [
+    "DataError", "DataRootNotFound", "Dataset", "LoadReport", "SurveyItem", "available_datasets",
+    "data_root", "dataset_spec", "dataset_specs", "leave_countries_out_folds", "load_dataset",
+    "load_file", "load_user_file", "select", "split_names",
+]

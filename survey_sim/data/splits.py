@@ -1,0 +1,80 @@
+"""The paper's splits as data: question sets by WVS number, country sets by ISO code.
+
+A split name is "<countries>-<questions>" ("C1-Q2"), just "<countries>" or "<questions>"
+("C2", "Q3"), or "all". Definitions live in `data/datasets.toml`, not in code paths.
+Leave-k-countries-out folds of a country set are seeded and reproducible.
+"""
+from __future__ import annotations
+
+import random
+import re
+
+from .manifest import read_manifest
+from .schema import Dataset, SurveyItem
+
+
+def question_sets() -> dict[str, tuple[int, int]]:
+    return {name: tuple(bounds) for name, bounds in read_manifest()["splits"]["questions"].items()}
+
+
+def country_sets() -> dict[str, frozenset[str]]:
+    return {name: frozenset(codes) for name, codes in read_manifest()["splits"]["countries"].items()}
+
+
+def question_number(item: SurveyItem) -> int | None:
+    """The WVS question number of an item ("Q164" -> 164); None for other surveys or no id."""
+    if item.survey != "wvs" or not item.question_id:
+        return None
+    match = re.fullmatch(r"Q?(\d+)", item.question_id)
+    return int(match.group(1)) if match else None
+
+
+def in_question_set(item: SurveyItem, name: str) -> bool:
+    low, high = question_sets()[name]
+    number = question_number(item)
+    return number is not None and low <= number <= high
+
+
+def split_names() -> list[str]:
+    countries, questions = sorted(country_sets()), sorted(question_sets())
+    return ["all", *countries, *questions, *(f"{c}-{q}" for c in countries for q in questions)]
+
+
+def parse_split(name: str) -> tuple[str | None, str | None]:
+    """"C1-Q2" -> ("C1", "Q2"); "C2" -> ("C2", None); "Q3" -> (None, "Q3"); "all" -> (None, None)."""
+    if name == "all":
+        return None, None
+    countries, questions = country_sets(), question_sets()
+    parts = name.split("-")
+    country = next((p for p in parts if p in countries), None)
+    question = next((p for p in parts if p in questions), None)
+    if len(parts) != (country is not None) + (question is not None) or len(parts) > 2:
+        raise KeyError(f"unknown split {name!r}; use 'all', a country set {sorted(countries)}, "
+                       f"a question set {sorted(questions)}, or both joined by '-', e.g. 'C1-Q2'")
+    return country, question
+
+
+def select(dataset: Dataset, split: str) -> Dataset:
+    """The items of `dataset` in `split`. Items without an ISO code are outside every country set."""
+    country, question = parse_split(split)
+    keep = []
+    for item in dataset:
+        ok = country is None or item.iso3 in country_sets()[country]
+        ok = ok and (question is None or in_question_set(item, question))
+        keep.append(ok)
+    return dataset.subset(keep, name=f"{dataset.name}:{split}")
+
+
+def leave_countries_out_folds(countries: list[str] | frozenset[str], k: int = 10, seed: int = 0) -> list[tuple[list[str], list[str]]]:
+    """Folds of (train countries, held-out countries), each holding out about k countries.
+
+    The countries are shuffled with `seed` and cut into ceil(n / k) folds; every country is
+    held out exactly once.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    order = sorted(countries)
+    random.Random(seed).shuffle(order)
+    n_folds = max(1, -(-len(order) // k))
+    folds = [order[i::n_folds] for i in range(n_folds)]
+    return [(sorted(set(order) - set(held)), sorted(held)) for held in folds]

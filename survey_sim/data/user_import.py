@@ -1,0 +1,105 @@
+"""Bring your own survey: a documented, validated import format.
+
+JSON / JSON Lines, one object per (question, group):
+
+    {"question_id": "q1",                 # optional; the question text identifies it otherwise
+     "question": "How happy are you?",
+     "options": ["Very", "Rather", "Not very", "Not at all"],
+     "group": "France",                   # a country name or any described group
+     "shares": [0.3, 0.5, 0.15, 0.05]}    # or "counts": [...], or "distribution": [...]
+
+CSV, long format, one line per (question, group, option), options in the survey's order:
+
+    question_id,question,group,option,share      (or a "count" column instead of "share")
+
+Shares may be fractions (sum 1) or percentages (sum 100); counts are normalised. Any bad row
+rejects the whole file with a message naming the file, the row (or line) and the field.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from .loaders import field, load_records, read_records, register_format
+from .manifest import DatasetSpec
+from .schema import DataError, Dataset
+from .validation import EXPECTED_TOTAL, ROUNDING_TOLERANCE, RowError, option_text
+
+SHARE_KEYS = ("shares", "distribution", "counts")
+
+
+def guess_scale(values: list) -> str:
+    """Fractions or percentages, from the total; an error when it is neither."""
+    try:
+        total = sum(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise RowError("shares", f"{values!r} are not all numbers") from None
+    for scale, expected in EXPECTED_TOTAL.items():
+        if abs(total / expected - 1) <= ROUNDING_TOLERANCE:
+            return scale
+    raise RowError("shares", f"sum to {total:g}: neither fractions (1) nor percentages (100); use 'counts' for counts")
+
+
+@register_format("user")
+def parse_user(record: dict, spec: DatasetSpec) -> dict:
+    present = [k for k in SHARE_KEYS if k in record] if isinstance(record, dict) else []
+    if len(present) != 1:
+        raise RowError("shares", f"give exactly one of {', '.join(SHARE_KEYS)} (found {present or 'none'})")
+    values = field(record, present[0], list)
+    options = tuple(option_text(o) for o in field(record, "options", list))
+    if len(options) < 2:
+        raise RowError("options", "a question needs at least 2 options")
+    if len(values) != len(options):
+        raise RowError(present[0], f"has {len(values)} values for {len(options)} options")
+    if present[0] != "counts" and values:
+        total = guess_scale(values)
+        values = [float(v) / EXPECTED_TOTAL[total] for v in values]  # now fractions
+    question_id = record.get("question_id")
+    return dict(
+        question_id=None if question_id in (None, "") else str(question_id),
+        question=field(record, "question").strip(),
+        options=options,
+        group=field(record, "group").strip(),
+        values=values,
+        values_field=present[0],
+    )
+
+
+def csv_records(path: Path) -> list[dict]:
+    """Long CSV -> one record per (question, group), options in file order."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        columns = set(reader.fieldnames or [])
+        value_column = "share" if "share" in columns else "count"
+        missing = {"question", "group", "option", value_column} - columns
+        if missing:
+            raise DataError(str(path), [f"header: missing column(s) {sorted(missing)}; need question, group, option and share or count"])
+        records: dict[tuple, dict] = {}
+        problems = []
+        for line, row in enumerate(reader, start=2):
+            key = (row.get("question_id") or "", row["question"], row["group"])
+            record = records.setdefault(key, {"question_id": key[0], "question": key[1], "group": key[2],
+                                              "_where": f"line {line}", "options": [], "counts" if value_column == "count" else "shares": []})
+            try:
+                value = float(row[value_column])
+            except (TypeError, ValueError):
+                problems.append(f"line {line}: field {value_column!r}: {row[value_column]!r} is not a number")
+                continue
+            record["options"].append(row["option"])
+            record["counts" if value_column == "count" else "shares"].append(value)
+        if problems:
+            raise DataError(str(path), problems)
+    return list(records.values())
+
+
+def load_user_file(path: str | Path, name: str | None = None, survey: str = "user", lang: str = "en") -> Dataset:
+    """Load a user's survey file (.json, .jsonl or .csv); all-or-nothing."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() not in (".json", ".jsonl", ".csv"):
+        raise DataError(str(path), [f"unsupported file type {path.suffix!r}; use .json, .jsonl or .csv"])
+    records = csv_records(path) if path.suffix.lower() == ".csv" else read_records(path)
+    spec = DatasetSpec(name=name or path.stem, title=path.name, survey=survey, format="user",
+                       path=str(path), lang=lang, scale="counts", bad_rows="error")
+    return load_records(records, spec, source=str(path))

@@ -1,0 +1,61 @@
+"""Score predictions against real distributions and shape them as one tidy table.
+
+Every method (baselines now, language models later) ends here: a list of predictions, one
+per test item (None where the method has no answer), becomes rows of
+(method, model, adapter, dataset, split, question_id, group, iso3, metric, value) with the
+real and predicted distributions kept as JSON lists, so maps and leaderboards are queries.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .baselines import get_baseline
+from .data import Dataset
+from .metrics import METRICS, score_pairs
+
+ID_COLUMNS = ["method", "model", "adapter", "dataset", "split", "question_id", "group", "iso3"]
+
+
+def tidy_scores(test: Dataset, predictions: Sequence[np.ndarray | None], *, method: str, dataset: str,
+                split: str, model: str = "", adapter: str = "") -> pd.DataFrame:
+    """One row per (item with a prediction, metric)."""
+    if len(predictions) != len(test):
+        raise ValueError(f"{method}: {len(predictions)} predictions for {len(test)} items")
+    pairs = [(item, pred) for item, pred in zip(test, predictions) if pred is not None]
+    if not pairs:
+        return pd.DataFrame(columns=[*ID_COLUMNS, "question", "real", "pred", "metric", "value"])
+    wide = score_pairs([item.distribution for item, _ in pairs], [np.asarray(pred) for _, pred in pairs])
+    wide = wide.assign(
+        method=method, model=model, adapter=adapter, dataset=dataset, split=split,
+        question_id=[item.question_id or item.question for item, _ in pairs],
+        question=[item.question for item, _ in pairs],
+        group=[item.group for item, _ in pairs],
+        iso3=[item.iso3 for item, _ in pairs],
+        real=[json.dumps(np.round(item.distribution, 6).tolist()) for item, _ in pairs],
+        pred=[json.dumps(np.round(np.asarray(pred, dtype=float), 6).tolist()) for _, pred in pairs],
+    )
+    return wide.melt(id_vars=[*ID_COLUMNS, "question", "real", "pred"], var_name="metric", value_name="value")
+
+
+def evaluate_baselines(names: Sequence[str], train: Dataset, test: Dataset, *, dataset: str, split: str) -> pd.DataFrame:
+    """Run each named baseline on `test` (with `train` as its training data) and score it."""
+    frames = []
+    for name in names:
+        predictions = get_baseline(name)(train, test)
+        frame = tidy_scores(test, predictions, method=name, dataset=dataset, split=split)
+        frame["coverage"] = sum(p is not None for p in predictions) / max(len(test), 1)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each metric per (method, dataset, split), with the number of items scored."""
+    keys = ["method", "model", "adapter", "dataset", "split"]
+    means = results.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
+    counts = results[results["metric"] == results["metric"].iloc[0]].groupby(keys).size().rename("n")
+    ordered = [m for m in METRICS if m in means.columns]
+    return means[ordered].join(counts).reset_index()

@@ -1,0 +1,34 @@
+"""The app's page runs on the real data without an exception (Streamlit's AppTest)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+pytestmark = pytest.mark.integration
+
+
+def test_compare_page_shows_two_countries(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="dataset").value == "wvs_valid" or at.selectbox(key="dataset").value
+    assert len(at.multiselect[0].value) == 2
+    assert at.get("plotly_chart")
+
+
+def test_switching_data_set_and_question(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="dataset").set_value("pew").run()
+    assert not at.exception
+    options = at.selectbox(key="question").options
+    at.selectbox(key="question").select_index(len(options) - 1).run()
+    assert not at.exception and at.get("plotly_chart")
+
+
+def test_missing_data_root_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.error and "SURVEY_SIM_DATA" in at.error[0].value

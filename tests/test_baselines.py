@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from survey_sim.baselines import get_baseline
+from survey_sim.data import Dataset, SurveyItem
+
+
+def item(qid, group, dist):
+    return SurveyItem(survey="wvs", question_id=qid, question=qid, options=tuple("abcd"[: len(dist)]), lang="en",
+                      group=group, iso3=None, distribution=np.asarray(dist, dtype=float))
+
+
+TRAIN = Dataset("train", [item("Q1", "A", [1, 0]), item("Q1", "B", [0, 1]), item("Q2", "A", [0.5, 0.5]),
+                          item("Q3", "A", [0.2, 0.3, 0.5])])
+TEST = Dataset("test", [item("Q1", "C", [0.3, 0.7]), item("Q9", "C", [0.9, 0.1]), item("Q9", "D", [0.1, 0.9])])
+
+
+def test_uniform():
+    assert [p.tolist() for p in get_baseline("uniform")(TRAIN, TEST)] == [[0.5, 0.5]] * 3
+
+
+def test_avg_culture_averages_training_countries_on_the_same_question():
+    predictions = get_baseline("avg_culture")(TRAIN, TEST)
+    assert predictions[0].tolist() == [0.5, 0.5]
+    assert predictions[1] is None and predictions[2] is None  # no training country answered Q9
+
+
+def test_avg_culture_never_uses_the_country_itself():
+    test = Dataset("t", [item("Q1", "A", [1, 0])])
+    assert get_baseline("avg_culture")(TRAIN, test)[0].tolist() == [0.0, 1.0]
+
+
+def test_loo_mean_uses_other_test_countries_only():
+    predictions = get_baseline("loo_mean")(TRAIN, TEST)
+    assert predictions[0] is None  # the only country with Q1 in the test set
+    assert predictions[1].tolist() == [0.1, 0.9] and predictions[2].tolist() == [0.9, 0.1]
+
+
+def test_train_prior_matches_option_count():
+    predictions = get_baseline("train_prior")(TRAIN, TEST)
+    assert np.allclose(predictions[1], [0.5, 0.5])  # mean of the three 2-option training rows
+    assert get_baseline("train_prior")(TRAIN, Dataset("t", [item("Q8", "C", [0.2, 0.2, 0.2, 0.4])]))[0] is None
+
+
+def test_unknown_baseline_suggests_a_name():
+    with pytest.raises(KeyError, match="Did you mean 'uniform'"):
+        get_baseline("uniforn")
