@@ -137,6 +137,9 @@ def majority_match(p, q) -> float:
 
 def _spread(dists: list[np.ndarray]) -> float:
     # Mean JS distance (base 2) of each country's distribution to the across-country mean.
+    if np.ptp(dists, axis=0).max() <= 1e-12:
+        # All equal: exactly 0, not the ~1e-8 that sqrt makes of the mean's rounding error.
+        return 0.0
     centre = np.mean(dists, axis=0)
     return float(np.mean([_js_distance(d, centre, base=2) for d in dists]))
 
@@ -146,7 +149,7 @@ def diversity(real: Sequence[np.ndarray], pred: Sequence[np.ndarray]) -> dict[st
 
     For the items of ONE question (one per country): spread(X) = mean_c JSdist_2(X_c, mean_c X_c).
     Returns {"real_spread", "pred_spread", "ratio" = pred_spread / real_spread}; ratio is NaN when
-    the real answers do not vary (real_spread < 1e-12). Same prediction everywhere -> ratio 0.
+    the real answers do not vary (all equal within 1e-12). Same prediction everywhere -> ratio 0.
     """
     if len(real) != len(pred) or not real:
         raise ValueError(f"diversity needs equally many real and pred items (>0), got {len(real)} and {len(pred)}")
@@ -154,7 +157,7 @@ def diversity(real: Sequence[np.ndarray], pred: Sequence[np.ndarray]) -> dict[st
     if len({p.size for p, _ in pairs}) > 1:
         raise ValueError("diversity needs the items of one question: all must have the same options")
     real_spread, pred_spread = _spread([p for p, _ in pairs]), _spread([q for _, q in pairs])
-    ratio = pred_spread / real_spread if real_spread >= 1e-12 else float("nan")
+    ratio = pred_spread / real_spread if real_spread > 0 else float("nan")
     return {"real_spread": real_spread, "pred_spread": pred_spread, "ratio": ratio}
 
 

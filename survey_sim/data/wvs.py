@@ -234,7 +234,8 @@ def _candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> lis
 
 def _option_similarity(option: str, choice: str) -> float:
     """1.0 for the same text; "1 There is no corruption" equals the scale point "1"; otherwise the
-    larger of a character ratio and a token overlap ("A good deal" vs "A great deal")."""
+    larger of a character ratio and a word overlap ("A good deal" vs "A great deal"), and 0 for
+    texts with no word in common unless spelt almost alike ("Equality" vs "Security" is 0)."""
     a, b = normalise(option), normalise(choice)
     if a == b:
         return 1.0
@@ -243,8 +244,9 @@ def _option_similarity(option: str, choice: str) -> float:
         return 1.0
     ratio = difflib.SequenceMatcher(None, a, b).ratio()
     ta, tb = {stem(w) for w in re.findall(r"[a-z0-9]+", a)}, {stem(w) for w in re.findall(r"[a-z0-9]+", b)}
-    dice = 2 * len(ta & tb) / (len(ta) + len(tb)) if ta and tb else 0.0
-    return max(ratio, dice)
+    if not ta & tb:   # no word in common: only a near-identical spelling counts (not "Agree"/"Disagree")
+        return ratio if ratio >= 0.85 else 0.0
+    return max(ratio, 2 * len(ta & tb) / (len(ta) + len(tb)))
 
 
 @dataclass(frozen=True)
@@ -339,42 +341,49 @@ def _f1(a: float, b: float) -> float:
     return 2 * a * b / (a + b) if a + b else 0.0
 
 
+def _without_brackets(text: str) -> str:
+    """"The World Bank (WB)" -> "The World Bank": bracketed abbreviations and examples are optional."""
+    return re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+
+
 class Matcher:
     """The codebook prepared for matching: candidates, their tokens and the word weights."""
 
     def __init__(self, codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]):
         self.candidates = _candidates(codebook)
         self.known = [set(content_tokens(" ".join((c.label, *c.wordings)))) for c in self.candidates]
-        self.labels = [content_tokens(c.label) for c in self.candidates]
-        self.wordings = [[set(content_tokens(w)) for w in c.wordings] for c in self.candidates]
         self.weights = _Weights(self.known)
+        # Each codebook text in two forms, with and without its bracketed parts.
+        self.labels = [_forms(c.label) for c in self.candidates]
+        self.wordings = [[_forms(w) for w in c.wordings] for c in self.candidates]
 
     def text_score(self, question: str, options: Sequence, index: int) -> tuple[float, str]:
-        """The better of two explainable scores, each a harmonic mean of two covers:
-
-        - label: the label's words found in the question or options ("Justifiable: Abortion")
-          x the item's words found in the candidate's texts (without a sub-item: the question's
-          words found there, or a wording's words found in the question, whichever is larger -
-          long questions carry scale instructions that no label repeats);
-        - wording: a full wording and the question covering each other (for questions whose
-          label names a concept the question never says, "Immigration policy preference").
-        """
+        """The better of two explainable scores, each the harmonic mean of two covers:
+        (a codebook text's words found in the question) x (the question's own words found in
+        the codebook). The codebook text is the label ("Justifiable: Abortion") or one full
+        wording; the question's own words are the item of a sub-item question, else the whole
+        question. All covers are IDF-weighted, so shared stem words count little."""
         cover = self.weights.cover
         _, item = split_item(question)
         asked = set(content_tokens(question))
         # The label may name the answers rather than the question ("Religious person").
         said = asked | set(content_tokens(" ".join(option_text(o) for o in options)))
-        label_cover = cover(self.labels[index], said)
-        if item:
-            text_cover = cover(content_tokens(item), self.known[index])
-        else:
-            text_cover = max([cover(asked, self.known[index])]
-                             + [cover(w, asked) for w in self.wordings[index]])
-        by_wording = max([_f1(cover(asked, w), cover(w, asked)) for w in self.wordings[index]], default=0.0)
-        by_label = _f1(label_cover, text_cover)
-        if by_wording > by_label:
-            return by_wording, f"wording {by_wording:.2f}"
-        return by_label, f"label {label_cover:.2f} x {'item' if item else 'question'} {text_cover:.2f}"
+        own = _forms(item) if item else [asked]
+
+        def score(text_forms: list[set[str]], found_in: set[str], known: set[str]) -> tuple[float, float]:
+            in_question = max(cover(t, found_in) for t in text_forms)
+            explained = max(cover(q, known) for q in own)
+            if not item:   # a long question repeats scale instructions no codebook text has
+                explained = max(explained, in_question)
+            return in_question, explained
+
+        label_in, label_explains = score(self.labels[index], said, self.known[index])
+        best = (_f1(label_in, label_explains), f"label {label_in:.2f} x {'item' if item else 'question'} {label_explains:.2f}")
+        for forms in self.wordings[index]:
+            w_in, w_explains = score(forms, asked, forms[0])
+            if _f1(w_in, w_explains) > best[0]:
+                best = (_f1(w_in, w_explains), f"wording {w_in:.2f} x {'item' if item else 'question'} {w_explains:.2f}")
+        return best
 
     def match(self, question: str, options: Sequence) -> QuestionMatch:
         scored = []   # (text score, detail, candidate, alignment), best text first
@@ -389,6 +398,10 @@ class Matcher:
                                  f"no codebook question has these options; best text match {best[2].qid} "
                                  f"({best[0]:.2f}) fails: {best[3].problem}")
         return _decide(question, scored, fitting)
+
+
+def _forms(text: str) -> list[set[str]]:
+    return [set(content_tokens(text)), set(content_tokens(_without_brackets(text)))]
 
 
 def _decide(question: str, scored: list, fitting: list) -> QuestionMatch:
