@@ -127,18 +127,23 @@ TEXT_SHARE = re.compile(r"([\d.]+)% of people select option ([A-Z])")
 
 @register_format("simllm_text")
 def parse_simllm_text(record: dict, spec: DatasetSpec) -> dict:
-    """The paper's training file: "89.54% of people select option A, ..."; no option texts."""
+    """The paper's training file: "36.93% of people select option C, 32.44% ... option A, ...".
+
+    Letters come in any order; shares are put in letter order A, B, C..., then "X" (412 rows
+    have an "option X", an answer outside the lettered ones). No option texts.
+    """
     output = field(record, "output")
-    pairs = TEXT_SHARE.findall(output)
-    letters = [letter for _, letter in pairs]
-    if not pairs or letters != list(LETTERS[: len(letters)]):
-        raise RowError("output", f"expected '<x>% of people select option A, ...', got {output[:60]!r}")
+    shares = {letter: float(share) for share, letter in TEXT_SHARE.findall(output)}
+    letters = sorted(shares, key=lambda letter: (letter == "X", letter))
+    lettered = [letter for letter in letters if letter != "X"]
+    if len(letters) < 2 or lettered != list(LETTERS[: len(lettered)]):
+        raise RowError("output", f"expected '<x>% of people select option A, ...' for options A, B, ..., got {output[:60]!r}")
     return dict(
         question_id=None,
         question=question_from_input(field(record, "input")),
         options=None,
         group=group_from_instruction(field(record, "instruction"), spec.lang),
-        values=[float(share) for share, _ in pairs],
+        values=[shares[letter] for letter in letters],
         values_field="output",
     )
 

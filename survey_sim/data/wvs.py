@@ -11,14 +11,19 @@ The matcher is deliberately simple and explainable, and it prefers no answer to 
    positive answer codes (plus code 0 where the codebook has a substantive code 0, such as
    "Don't belong" or "Disagree"), by text: exact after normalisation, else a fuzzy match.
    Different counts, or an option with no counterpart, rule a candidate out.
-2. **Text score.** Among the candidates that pass, an IDF-weighted token overlap between the
-   GOQA text and the codebook label and wordings (WV7_English, question_metadata):
-   `label_cover` = how much of the label the question mentions (the label names the item,
-   "Justifiable: Stealing property"); `query_cover` = how much of the item (or of the whole
-   question where there is no sub-item) the codebook texts explain. Score = their harmonic mean.
-3. **Decision.** The best candidate must score at least `MIN_SCORE`, beat the best candidate
-   with another number by `MIN_MARGIN`, and no candidate with another number whose options
-   differ may fit the text clearly better. Otherwise the question stays unmatched, with why.
+2. **Text score** (IDF-weighted word overlap, crude stemming). Two paths, each the weaker of
+   two covers, the better path counts:
+   - label: the codebook label's words occur in the question or options, and the question's
+     own words - the item of a "stem\n\nitem" question, else the whole question - occur in
+     the codebook texts (label and wordings). Battery members share a stem and differ by the
+     item, so the item decides ("Justifiable: Stealing property");
+   - wording: a full wording (WV7_English.jsonl, question_metadata.json) occurs in the
+     question and the question's own words occur in that wording.
+3. **Decision.** The best candidate must score at least `MIN_SCORE` (`MIN_SCORE_UNIQUE` when
+   its options fit no other question), lead the best candidate with another number by
+   `MIN_MARGIN`, not be a country-specific item (Q82_EU ...), and no question with another
+   number whose options differ may fit the text clearly better. Otherwise the question stays
+   unmatched, with the reason.
 
 The GOQA option order is not always code order (scales listed 10..1, "Important" before
 "Not mentioned", code 0 first), so a match also gives the WVS code of each option (`codes`).
@@ -26,6 +31,7 @@ The GOQA option order is not always code order (scales listed 10..1, "Important"
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
@@ -39,8 +45,10 @@ import pandas as pd
 QUESTION_RANGE = (1, 259)
 SPLITS = {"Q1": (1, 163), "Q2": (164, 198), "Q3": (199, 259)}
 
-MIN_SCORE = 0.6           # a match must explain most of the label and of the item text
-MIN_MARGIN = 0.15         # ... and be clearly ahead of any question with another number
+MIN_SCORE = 0.5           # both covers of the text score (label in question, item explained) at least half
+MIN_MARGIN = 0.15         # ... and clearly ahead of any question with another number
+MIN_SCORE_UNIQUE = 0.3    # lower bar when the options themselves single out one question
+UNIQUE_AGREEMENT = 0.95   # ... with (nearly) identical option texts
 MIN_OPTION_SIMILARITY = 0.5  # a fuzzy option pair below this is "no counterpart"
 
 
@@ -53,7 +61,7 @@ STOPWORDS = frozenset("""
 a an the of in on at to for from by with as and or but if is are was were be been being am do does did
 you your yours i me my we our us it its this that these those there their they them he she his her
 would could should will can may might what which who whom how when where why whether any some each
-all following following, tell please say think about into than then so such very not no
+all following tell please say think about into than then so such very not no
 """.split())
 
 # British/American spellings and irregular plurals, so that both sides stem alike.
@@ -79,10 +87,11 @@ def stem(word: str) -> str:
     return word[:6]
 
 
-def content_tokens(text: str) -> list[str]:
+@functools.lru_cache(maxsize=None)   # the same texts are compared with every candidate
+def content_tokens(text: str) -> tuple[str, ...]:
     """Stemmed words without stopwords ("'s" dropped), for question texts."""
     words = re.findall(r"[a-z0-9]+", normalise(text).replace("'s ", " "))
-    return [stem(w) for w in words if w not in STOPWORDS]
+    return tuple(stem(w) for w in words if w not in STOPWORDS)
 
 
 def option_text(option) -> str:
@@ -107,11 +116,12 @@ _NON_SUBSTANTIVE_PREFIXES = ("other missing", "missing;", "missing,", "inap")
 # Texts that only WVS/EVS rows carry (Pew writes "DK/Refused", "Don't know/Refused").
 # Case matters: a few non-WVS rows say "Don't Know" / "No Answer".
 _WVS_MARKERS = {"Don't know", "No answer", "No answer/refused", "Don't -9:-2"}
-_WVS_MARKER_PREFIXES = ("Other missing;", "Missing; ", "INAP")
+_WVS_MARKER_PREFIXES = ("Other missing;", "Missing;", "INAP")
 
 
 def is_non_substantive(option) -> bool:
-    text = normalise(option_text(option))
+    # global_pew_test.json writes '"Dont know"' (quoted, no apostrophe)
+    text = normalise(option_text(option)).strip('"').replace("dont ", "don't ")
     return text in _NON_SUBSTANTIVE_EXACT or text.startswith(_NON_SUBSTANTIVE_PREFIXES)
 
 
@@ -142,6 +152,9 @@ class WvsQuestion:
     other_codes: tuple[tuple[int, str], ...] = ()   # codes <= 0: 0 = "Don't belong" etc., < 0 missing
     wordings: tuple[str, ...] = ()                  # every known wording, for matching
     variants: tuple["WvsQuestion", ...] = ()        # same number, other answer coding (Q33_3, Q82_EU)
+    # Q82 and its variants (Q82_EU ...): each country was asked about its own regional
+    # organisation, so Q82 is not one question across countries.
+    country_specific: bool = False
 
     @property
     def zero_choice(self) -> str | None:
@@ -186,6 +199,8 @@ def _make_question(key: str, number: int, entry: dict, wordings: list[str], zh: 
         zh_choices=tuple(zh["choices"]) if zh else None,
         other_codes=tuple((code, text) for code, text in codes if code <= 0),
         wordings=tuple(wordings),
+        # Q82 "Major regional organization (combined from country-specific)".
+        country_specific="country-specific" in label,
     )
 
 
@@ -216,12 +231,9 @@ def load_codebook(wvs_dir: Path) -> dict[int, WvsQuestion]:
         base = questions.get(int(match.group(1))) if match else None
         variant = base and _make_question(key, base.number, entry, wordings(key), None)
         if variant:
-            questions[base.number] = _with_variant(base, variant)
+            variant = replace(variant, country_specific=base.country_specific)
+            questions[base.number] = replace(base, variants=base.variants + (variant,))
     return questions
-
-
-def _with_variant(base: WvsQuestion, variant: WvsQuestion) -> WvsQuestion:
-    return replace(base, variants=base.variants + (variant,))
 
 
 def _candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> list[WvsQuestion]:
@@ -232,6 +244,7 @@ def _candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> lis
 
 # --- options ------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)   # a few hundred distinct option texts, compared many times
 def _option_similarity(option: str, choice: str) -> float:
     """1.0 for the same text; "1 There is no corruption" equals the scale point "1"; otherwise the
     larger of a character ratio and a word overlap ("A good deal" vs "A great deal"), and 0 for
@@ -296,6 +309,9 @@ def split_item(question: str) -> tuple[str, str | None]:
     text = str(question)
     stem_text, sep, item = text.partition("\n\n")
     if sep and item.strip():
+        # "stem\n\nA. ...\n\nB. ..." lists the two statements of one question, not an item.
+        if re.match(r"\s*A[.:)]\s", item):
+            return text, None
         return stem_text, item
     dashed = _DASH_ITEM.match(text)
     return (dashed["stem"], dashed["item"]) if dashed else (text, None)
@@ -337,13 +353,17 @@ class QuestionMatch:
         return split_of(self.number)
 
 
-def _f1(a: float, b: float) -> float:
-    return 2 * a * b / (a + b) if a + b else 0.0
+def _optional_parts_removed(text: str) -> str:
+    """"The World Bank (WB)" -> "The World Bank", "[Continent; e.g. Europe, Asia etc.]" ->
+    "[Continent; ]": bracketed abbreviations and examples are optional."""
+    text = re.sub(r"\be\.g\.[^\])]*|\betc\.", " ", text)
+    return re.sub(r"\([^)]*\)", " ", text)
 
 
-def _without_brackets(text: str) -> str:
-    """"The World Bank (WB)" -> "The World Bank": bracketed abbreviations and examples are optional."""
-    return re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+def _forms(text: str) -> list[set[str]]:
+    """A text's tokens as written and without its optional parts (empty forms dropped)."""
+    forms = [set(content_tokens(text)), set(content_tokens(_optional_parts_removed(text)))]
+    return [f for f in forms if f] or [set()]
 
 
 class Matcher:
@@ -353,36 +373,42 @@ class Matcher:
         self.candidates = _candidates(codebook)
         self.known = [set(content_tokens(" ".join((c.label, *c.wordings)))) for c in self.candidates]
         self.weights = _Weights(self.known)
-        # Each codebook text in two forms, with and without its bracketed parts.
         self.labels = [_forms(c.label) for c in self.candidates]
         self.wordings = [[_forms(w) for w in c.wordings] for c in self.candidates]
 
+    def _cover(self, parts: list[set[str]], whole: set[str]) -> float:
+        return max(self.weights.cover(p, whole) for p in parts)
+
     def text_score(self, question: str, options: Sequence, index: int) -> tuple[float, str]:
-        """The better of two explainable scores, each the harmonic mean of two covers:
-        (a codebook text's words found in the question) x (the question's own words found in
-        the codebook). The codebook text is the label ("Justifiable: Abortion") or one full
-        wording; the question's own words are the item of a sub-item question, else the whole
-        question. All covers are IDF-weighted, so shared stem words count little."""
-        cover = self.weights.cover
+        """How well the question's text fits candidate `index`: the better of two paths, each
+        needing two things, so each scores the weaker of its two covers (IDF-weighted):
+
+        - label: the label's words are in the question or options ("Justifiable: Abortion";
+          "Religious person" is only in the options) and the question's own words - the item
+          of a sub-item question, else the whole question - are in the codebook's texts;
+        - wording: a full wording's words are in the question and the question's own words
+          are in that wording.
+
+        A whole question (no sub-item) also counts as explained when a full wording is
+        found in it: long questions carry scale instructions no codebook text repeats.
+        """
         _, item = split_item(question)
         asked = set(content_tokens(question))
-        # The label may name the answers rather than the question ("Religious person").
         said = asked | set(content_tokens(" ".join(option_text(o) for o in options)))
         own = _forms(item) if item else [asked]
+        wordings = self.wordings[index]
+        wording_in = [self._cover(w, asked) for w in wordings]
 
-        def score(text_forms: list[set[str]], found_in: set[str], known: set[str]) -> tuple[float, float]:
-            in_question = max(cover(t, found_in) for t in text_forms)
-            explained = max(cover(q, known) for q in own)
-            if not item:   # a long question repeats scale instructions no codebook text has
-                explained = max(explained, in_question)
-            return in_question, explained
-
-        label_in, label_explains = score(self.labels[index], said, self.known[index])
-        best = (_f1(label_in, label_explains), f"label {label_in:.2f} x {'item' if item else 'question'} {label_explains:.2f}")
-        for forms in self.wordings[index]:
-            w_in, w_explains = score(forms, asked, forms[0])
-            if _f1(w_in, w_explains) > best[0]:
-                best = (_f1(w_in, w_explains), f"wording {w_in:.2f} x {'item' if item else 'question'} {w_explains:.2f}")
+        explained = self._cover(own, self.known[index])
+        if not item:
+            explained = max([explained, *wording_in])
+        label_in = self._cover(self.labels[index], said)
+        what = "item" if item else "question"
+        best = (min(label_in, explained), f"label {label_in:.2f}, {what} {explained:.2f}")
+        for w, w_in in zip(wordings, wording_in):
+            score = min(w_in, self._cover(own, w[0] | w[-1]))
+            if score > best[0]:
+                best = (score, f"wording {w_in:.2f}, {what} {self._cover(own, w[0] | w[-1]):.2f}")
         return best
 
     def match(self, question: str, options: Sequence) -> QuestionMatch:
@@ -400,10 +426,6 @@ class Matcher:
         return _decide(question, scored, fitting)
 
 
-def _forms(text: str) -> list[set[str]]:
-    return [set(content_tokens(text)), set(content_tokens(_without_brackets(text)))]
-
-
 def _decide(question: str, scored: list, fitting: list) -> QuestionMatch:
     """Accept the best fitting candidate only if it is good, unrivalled and not contradicted."""
     score, detail, best, alignment = fitting[0]
@@ -415,8 +437,16 @@ def _decide(question: str, scored: list, fitting: list) -> QuestionMatch:
     if best.qid != f"Q{best.number}":
         method += f", variant {best.qid}"
     rival_text = f"runner-up {rival[2].qid} {rival[0]:.2f}" if rival else "no runner-up"
-    if score < MIN_SCORE:
-        reason = f"best {best.qid} scores {score:.2f} < {MIN_SCORE} ({detail}); {rival_text}"
+    # Options that fit one question only, with the same texts, are evidence of their own.
+    unique = rival is None and alignment.agreement >= UNIQUE_AGREEMENT
+    threshold = MIN_SCORE_UNIQUE if unique else MIN_SCORE
+    if unique:
+        method += ", options unique"
+    if score < threshold:
+        reason = f"best {best.qid} scores {score:.2f} < {threshold} ({detail}); {rival_text}"
+    elif best.country_specific:
+        reason = (f"country-specific item {best.qid} ({best.label}): Q{best.number} asks about another "
+                  f"organisation in each country, so it is not one question across countries")
     elif rival and score - rival[0] < MIN_MARGIN:
         reason = f"ambiguous: {best.qid} {score:.2f} vs {rival[2].qid} {rival[0]:.2f} (margin < {MIN_MARGIN})"
     elif clash and clash[0] - score >= MIN_MARGIN / 2:

@@ -1,0 +1,179 @@
+"""First-token scoring: a model's answer distribution is its next-token distribution over the
+option letters after the prompt's closing "(", renormalised over the item's k letters.
+
+Only the last position matters, so the transformer body runs once and the output layer is
+applied to the last hidden state and only to the letters' rows of its weight: (B, H) @ (H, 26)
+instead of (B, T, H) @ (H, V). `option_logits` does this with gradients (training reuses it);
+`option_distributions` runs it under inference_mode in length-sorted, left-padded batches.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .data.schema import Lang, SurveyItem
+from .models import ADAPTERS_DIR, DEFAULT_MODEL, load_adapter, load_model
+from .prompts import LETTERS, Template, build_prompt
+
+# Config fields of architectures whose logits are more than `lm_head(h)` (Gemma 2/3 soft-cap,
+# Cohere and Granite scale): those run the whole model instead of the fast path.
+_HEAD_EXTRAS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
+
+
+def letter_token_ids(tokenizer, k: int = 26) -> list[int]:
+    """Token id of each of the first k letters as it follows "(" in this tokenizer.
+
+    "(A" must split into the tokens of "(" followed by one token for "A"; otherwise the first
+    answer token is not a letter and first-token scoring cannot work with this tokenizer.
+    """
+    paren = tokenizer("(", add_special_tokens=False)["input_ids"]
+    ids = []
+    for letter in LETTERS[:k]:
+        pieces = tokenizer("(" + letter, add_special_tokens=False)["input_ids"]
+        if pieces[:-1] != paren or tokenizer.decode(pieces[-1:]).strip() != letter:
+            raise ValueError(
+                f"this tokenizer splits '({letter}' into {tokenizer.convert_ids_to_tokens(pieces)}, not '(' "
+                f"followed by a single token for {letter!r}; first-token scoring needs single-token letters"
+            )
+        ids.append(pieces[-1])
+    return ids
+
+
+def _split_model(model):
+    """(body, output layer) for the fast path, or None when the model must run whole.
+
+    Works through a peft wrapper: its LoRA layers are injected into the base model's modules,
+    so the body still applies them. Prompt-learning adapters change the inputs in
+    PeftModel.forward and so take the whole-model path.
+    """
+    lm = model
+    if hasattr(model, "get_base_model") and hasattr(model, "active_peft_config"):
+        if model.active_peft_config.is_prompt_learning:
+            return None
+        lm = model.get_base_model()
+    head = lm.get_output_embeddings() if hasattr(lm, "get_output_embeddings") else None
+    body = getattr(lm, getattr(lm, "base_model_prefix", ""), None)
+    config = getattr(lm, "config", None)
+    if (not isinstance(head, torch.nn.Linear) or not isinstance(body, torch.nn.Module) or body is lm
+            or any(getattr(config, name, None) for name in _HEAD_EXTRAS)):
+        return None
+    return body, head
+
+
+def option_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                  letter_ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """Next-token logits of the letters at each row's last real token, float32, (B, n_letters).
+
+    Differentiable (training calls it directly). Rows may be left- or right-padded: positions
+    come from the attention mask, as in `generate`, so padding changes nothing.
+    """
+    letter_ids = torch.as_tensor(letter_ids, device=input_ids.device)
+    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T)
+    last = attention_mask.shape[1] - 1 - attention_mask.flip(-1).argmax(-1)  # (B,) last real token
+    rows = torch.arange(input_ids.shape[0], device=input_ids.device)
+    parts = _split_model(model)
+    if parts is None:  # whole model, all positions: slower, same numbers
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                       use_cache=False).logits  # (B, T, V)
+        return logits[rows, last][:, letter_ids].float()  # (B, L)
+    body, head = parts
+    hidden = body(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                  use_cache=False)[0]  # (B, T, H)
+    h = hidden[rows, last]  # (B, H)
+    logits = h @ head.weight[letter_ids].T  # (B, L)
+    if head.bias is not None:
+        logits = logits + head.bias[letter_ids]
+    return logits.float()
+
+
+def _encode(tokenizer, prompt: str) -> list[int]:
+    # Chat-templated prompts already start with the BOS text; plain prompts get the
+    # tokenizer's usual special tokens, as the paper's `tokenizer.encode(...)` does.
+    bos = getattr(tokenizer, "bos_token", None)
+    add_special = not (bos and prompt.startswith(bos))
+    return tokenizer(prompt, add_special_tokens=add_special)["input_ids"]
+
+
+def option_distributions(model, tokenizer, prompts: Sequence[str], n_options: Sequence[int], batch_size: int = 16,
+                         progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """The answer distribution over the first n_options[i] letters after prompts[i], in input order.
+
+    Prompts are sorted by token length into batches (less padding) and left-padded by hand, so
+    the tokenizer's padding side does not matter. `progress(done, total)` is called per batch.
+    """
+    if len(prompts) != len(n_options):
+        raise ValueError(f"{len(prompts)} prompts but {len(n_options)} option counts")
+    if not prompts:
+        return []
+    if min(n_options) < 1 or max(n_options) > len(LETTERS):
+        raise ValueError(f"option counts must be 1..{len(LETTERS)}, got {min(n_options)}..{max(n_options)}")
+    letter_ids = letter_token_ids(tokenizer, max(n_options))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    device = next(model.parameters()).device
+    encoded = [_encode(tokenizer, p) for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+    results: list[np.ndarray | None] = [None] * len(prompts)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            width = max(len(encoded[i]) for i in batch)
+            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)  # (B, T)
+            attention_mask = torch.zeros((len(batch), width), dtype=torch.long)  # (B, T)
+            for row, i in enumerate(batch):
+                input_ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
+                attention_mask[row, width - len(encoded[i]):] = 1
+            logits = option_logits(model, input_ids.to(device), attention_mask.to(device), letter_ids)  # (B, L)
+            logits = logits.double().cpu()
+            for row, i in enumerate(batch):
+                results[i] = torch.softmax(logits[row, :n_options[i]], dim=-1).numpy()
+            if progress is not None:
+                progress(min(start + batch_size, len(order)), len(order))
+    return results
+
+
+class Simulator:
+    """A model (optionally with a LoRA adapter) that predicts answer distributions for survey items.
+
+    Args:
+        model_name: alias, model id, local directory or .gguf file (see `load_model`).
+        adapter: a registered adapter name or an adapter directory (see `load_adapter`).
+        device, dtype: as in `load_model`.
+        lang: prompt language; None uses each item's own language.
+        chat: wrap prompts in the tokenizer's chat template (see `build_prompt`).
+        template: "paper" or "lines" (first-token scoring needs a prompt ending in "(").
+        adapter_root: where adapter names are looked up.
+    """
+
+    def __init__(self, model_name: str = DEFAULT_MODEL, adapter: str | None = None, device: str = "auto",
+                 dtype: str = "float32", lang: Lang | None = None, chat: bool = False,
+                 template: Template = "paper", adapter_root=ADAPTERS_DIR):
+        model, tokenizer = load_model(model_name, device=device, dtype=dtype)
+        if adapter is not None:
+            model = load_adapter(model, adapter, root=adapter_root)
+        self._setup(model, tokenizer, lang, chat, template)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, lang: Lang | None = None, chat: bool = False,
+                   template: Template = "paper") -> "Simulator":
+        """Wrap an already loaded model (e.g. one cached by the app, or being trained)."""
+        sim = cls.__new__(cls)
+        sim._setup(model, tokenizer, lang, chat, template)
+        return sim
+
+    def _setup(self, model, tokenizer, lang, chat, template):
+        if template == "json":
+            raise ValueError("template='json' asks for generated text; first-token scoring needs 'paper' or 'lines'")
+        self.model, self.tokenizer = model, tokenizer
+        self.lang, self.chat, self.template = lang, chat, template
+
+    def prompts(self, items: Sequence[SurveyItem]) -> list[str]:
+        return [build_prompt(it, lang=self.lang, template=self.template, chat=self.chat, tokenizer=self.tokenizer)
+                for it in items]
+
+    def predict(self, items: Sequence[SurveyItem], batch_size: int = 16,
+                progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+        """One distribution per item, aligned with item.options, in the items' order."""
+        return option_distributions(self.model, self.tokenizer, self.prompts(items),
+                                    [it.n_options for it in items], batch_size=batch_size, progress=progress)

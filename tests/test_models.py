@@ -1,0 +1,174 @@
+import json
+import sys
+
+import numpy as np
+import pytest
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+
+from survey_sim import models
+from survey_sim.models import (ALIASES, DEFAULT_MODEL, ModelNotFound, list_adapters, load_adapter, load_model,
+                               packaged_file, resolve_device, save_adapter)
+from survey_sim.scoring import Simulator, option_distributions
+
+from test_scoring import PROMPTS, make_item, make_llama, make_tokenizer
+
+N_OPTIONS = [2, 3, 5]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return make_tokenizer()
+
+
+def adapted(tokenizer, seed: int):
+    """The tiny base model (always the same weights) with a LoRA adapter drawn from `seed`."""
+    peft_model = get_peft_model(make_llama(len(tokenizer)), LoraConfig(r=4, lora_alpha=8,
+                                                                       target_modules=["q_proj", "v_proj"]))
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    return peft_model.eval()
+
+
+def predict(model, tokenizer):
+    return np.stack([np.pad(d, (0, 5 - len(d))) for d in option_distributions(model, tokenizer, PROMPTS, N_OPTIONS)])
+
+
+def test_default_model_is_found_without_importing_its_package():
+    package, filename = ALIASES[DEFAULT_MODEL]
+    try:
+        path = packaged_file(package, filename)
+    except ModelNotFound as err:
+        pytest.skip(str(err))
+    assert path.is_file() and path.suffix == ".gguf" and path.parent.name == package
+    assert package not in sys.modules  # its __init__ needs the uninstalled `llm` package
+
+
+def test_load_model_from_a_local_directory(tmp_path, tokenizer):
+    make_llama(len(tokenizer)).save_pretrained(tmp_path)
+    bare = make_tokenizer()
+    bare.pad_token = None
+    bare.padding_side = "right"
+    bare.save_pretrained(tmp_path)
+    model, tok = load_model(tmp_path, device="cpu", dtype="bfloat16")
+    assert not model.training and next(model.parameters()).dtype == torch.bfloat16
+    assert tok.padding_side == "left" and tok.pad_token == tok.eos_token == "</s>"
+    assert model.config._name_or_path == str(tmp_path)
+
+
+def test_load_model_errors_name_what_was_tried(tmp_path):
+    with pytest.raises(ModelNotFound) as err:
+        load_model("nobody/no-such-model", local_files_only=True)
+    message = str(err.value)
+    assert "nobody/no-such-model" in message and "local directory" in message and "cache" in message
+    with pytest.raises(ModelNotFound, match="does not exist"):
+        load_model(tmp_path / "missing.gguf")
+    with pytest.raises(ValueError, match="dtype='float8'"):
+        load_model(DEFAULT_MODEL, dtype="float8")
+
+
+def test_resolve_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+def test_adapter_round_trip(tmp_path, tokenizer):
+    peft_model = adapted(tokenizer, seed=1)
+    before = predict(peft_model, tokenizer)
+    meta = {"base_model": "tiny-llama", "data": "wvs_valid", "loss": "kl", "lr": 1e-4,
+            "metrics": {"1-jsd": np.float32(0.8)}, "epochs": np.int64(3)}
+    path = save_adapter(peft_model, "demo", meta, root=tmp_path)
+    assert path == tmp_path / "demo" and (path / "adapter_model.safetensors").is_file()
+    record = json.loads((path / "survey_sim.json").read_text())
+    assert record["base_model"] == "tiny-llama" and record["name"] == "demo" and record["date"]
+    assert record["metrics"]["1-jsd"] == pytest.approx(0.8) and record["epochs"] == 3
+
+    ours = load_adapter(make_llama(len(tokenizer)), "demo", root=tmp_path)
+    stock = PeftModel.from_pretrained(make_llama(len(tokenizer)), str(path)).eval()
+    np.testing.assert_array_equal(predict(ours, tokenizer), before)
+    np.testing.assert_array_equal(predict(stock, tokenizer), before)
+    assert not np.allclose(predict(make_llama(len(tokenizer)), tokenizer), before)  # the adapter matters
+
+    [entry] = list_adapters(tmp_path)
+    assert entry["name"] == "demo" and entry["metadata"]["loss"] == "kl" and entry["path"] == path
+
+
+def test_simulator_with_a_registered_adapter(tmp_path, tokenizer):
+    base_dir = tmp_path / "base"
+    make_llama(len(tokenizer)).save_pretrained(base_dir)
+    tokenizer.save_pretrained(base_dir)
+    peft_model = adapted(tokenizer, seed=2)
+    save_adapter(peft_model, "demo", {}, root=tmp_path / "adapters")
+    items = [make_item(k=4), make_item(group="Chad", k=2)]
+    sim = Simulator(str(base_dir), adapter="demo", adapter_root=tmp_path / "adapters", device="cpu")
+    expected = Simulator.from_model(peft_model, tokenizer).predict(items)
+    for a, b in zip(sim.predict(items), expected):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def _crash_in_save_pretrained(peft_model, monkeypatch):
+    real = peft_model.save_pretrained
+
+    def half_then_crash(path, **kwargs):
+        real(path, **kwargs)
+        (path / "adapter_model.safetensors").write_bytes(b"truncated")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(peft_model, "save_pretrained", half_then_crash)
+
+
+def _crash_in_metadata(peft_model, monkeypatch):
+    def crash(path, record):
+        path.write_text('{"name": "de')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(models, "_write_metadata", crash)
+
+
+@pytest.mark.parametrize("crash", [_crash_in_save_pretrained, _crash_in_metadata])
+def test_failed_save_keeps_the_old_adapter(tmp_path, tokenizer, monkeypatch, crash):
+    old = adapted(tokenizer, seed=1)
+    path = save_adapter(old, "demo", {"run": 1}, root=tmp_path)
+    old_bytes = (path / "adapter_model.safetensors").read_bytes()
+
+    new = adapted(tokenizer, seed=2)
+    crash(new, monkeypatch)
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        save_adapter(new, "demo", {"run": 2}, root=tmp_path)
+    monkeypatch.undo()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]  # no half-written leftovers
+    assert (path / "adapter_model.safetensors").read_bytes() == old_bytes
+    assert json.loads((path / "survey_sim.json").read_text())["run"] == 1
+    np.testing.assert_array_equal(predict(load_adapter(make_llama(len(tokenizer)), path), tokenizer),
+                                  predict(old, tokenizer))
+
+    save_adapter(new, "demo", {"run": 2}, root=tmp_path)  # a save that completes does replace it
+    assert json.loads((path / "survey_sim.json").read_text())["run"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_list_adapters_skips_and_reports_broken_dirs(tmp_path, tokenizer):
+    save_adapter(adapted(tokenizer, seed=1), "good", {}, root=tmp_path)
+    (tmp_path / ".good.tmp-1234").mkdir()  # a save killed before it could clean up
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "adapter_config.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("not a directory")
+    with pytest.warns(UserWarning, match=r"2 directories.*\.good\.tmp-1234.*half \(incomplete"):
+        assert [e["name"] for e in list_adapters(tmp_path)] == ["good"]
+    everything = {e["name"]: e["error"] for e in list_adapters(tmp_path, include_invalid=True)}
+    assert everything[".good.tmp-1234"].startswith("left over") and everything["good"] is None
+    assert list_adapters(tmp_path / "nothing-here") == []
+
+
+def test_adapter_names_and_missing_adapters(tmp_path, tokenizer):
+    with pytest.raises(ValueError, match="adapter name"):
+        save_adapter(adapted(tokenizer, seed=1), "../escape", {}, root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="no adapter 'nope'"):
+        load_adapter(make_llama(len(tokenizer)), "nope", root=tmp_path)
