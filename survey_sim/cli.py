@@ -52,6 +52,21 @@ def cmd_data_report(args) -> int:
     return 0
 
 
+def cmd_data_fetch(args) -> int:
+    from .data.fetch import default_dest, fetch_all, summary
+    from .data.manifest import candidate_roots
+
+    dest = Path(args.dest or args.data_root or default_dest()).expanduser()
+    results = fetch_all(dest, base_url=args.base_url, only=args.only, timeout=args.timeout)
+    print(summary(results, dest))
+    used = Path(args.data_root).expanduser() if args.data_root else next(
+        (path for _, path in candidate_roots() if path.is_dir()), None)
+    if used is not None and used.resolve() != dest.resolve():
+        print(f"note: survey-sim reads data from {used} first; to use these files pass "
+              f"--data-root {dest} or `export SURVEY_SIM_DATA={dest}`")
+    return 0 if all(r.ok for r in results) else EXIT_DATA
+
+
 def cmd_baselines(args) -> int:
     from .evaluation import evaluate_baselines, summary_table
     from .results import DEFAULT_RESULTS, append_results
@@ -76,6 +91,256 @@ def cmd_baselines(args) -> int:
     return 0
 
 
+# --- model commands ------------------------------------------------------------------------
+
+EPILOG_TRAIN = """examples:
+  survey-sim train                                   # the paper's recipe on wvs:C1-Q1, validated on wvs:C1-Q2
+  survey-sim train --name fold0 --fold 0             # leave-countries-out fold 0 of C1 (10 countries held out)
+  survey-sim train --loss wasserstein --epochs 1 --max-valid-items 300
+  accelerate launch --multi_gpu --num_processes 2 -m survey_sim.cli train ...   # DDP: GPUs, or gloo on CPUs
+"""
+
+EPILOG_EVALUATE = """examples:
+  survey-sim evaluate --method zero_shot --test wvs:C1-Q2
+  survey-sim evaluate --method adapter --adapter smollm2-wvs-c1q1 --test wvs:C1-Q2 --test pew:PEW_C1
+  survey-sim evaluate --method adapter --adapter fold0 --test wvs:C1-Q1 --fold 0   # the held-out countries only
+  survey-sim evaluate --method zero_shot --input my_rows.jsonl                     # rows with a "distribution"
+"""
+
+
+def fold_groups(fold: int, seed: int = 0) -> list[str]:
+    """The C1 countries held out in leave-10-countries-out fold `fold`."""
+    from .data.splits import country_sets, leave_countries_out_folds
+
+    folds = leave_countries_out_folds(country_sets()["C1"], k=10, seed=seed)
+    if not 0 <= fold < len(folds):
+        raise ValueError(f"--fold must be 0..{len(folds) - 1}, got {fold}")
+    return folds[fold][1]
+
+
+def add_config_flags(parser, config_class) -> None:
+    """One flag per dataclass field, typed from its default (the dataclass docstring explains each)."""
+    from dataclasses import MISSING, fields
+
+    for f in fields(config_class):
+        default = f.default if f.default is not MISSING else f.default_factory()
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default: {default}")
+        elif isinstance(default, list):
+            parser.add_argument(flag, nargs="*", default=None, help=f"default: {' '.join(default) or '(none)'}")
+        else:
+            kind = type(default) if default is not None else str
+            kind = int if f.name in ("max_valid_items",) else kind
+            parser.add_argument(flag, type=kind, default=None, help=f"default: {default}")
+
+
+def cmd_train(args) -> int:
+    import json as json_module
+
+    from .training import TrainConfig
+    from .training.run import train
+
+    values = json_module.loads(Path(args.config).read_text()) if args.config else {}
+    values.update({k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None})
+    if args.fold is not None:
+        values["exclude_groups"] = [*values.get("exclude_groups", []), *fold_groups(args.fold)]
+        values.setdefault("name", f"fold{args.fold}")
+    config = TrainConfig.from_dict(values)
+    print(config.to_json())
+
+    def show(record):
+        parts = [f"step {record['step']}/{record['max_steps']}", f"epoch {record['epoch'] or 0:.2f}"]
+        if "loss" in record:
+            parts.append(f"loss {record['loss']:.4f}")
+        if record.get("validation"):
+            parts.append(f"valid 1-JSD(paper) {record['validation'][-1].get('1-jsd_paper', float('nan')):.4f}")
+        if record.get("eta_s") is not None:
+            parts.append(f"ETA {record['eta_s'] / 60:.1f} min")
+        print("  ".join(parts), flush=True)
+
+    result = train(config, status_path=args.status, progress=show, data_root=args.data_root, resume=args.resume)
+    print(f"adapter saved to {result['adapter']}; best validation: {result['best']}")
+    return 0
+
+
+def make_simulator(args):
+    from .scoring import Simulator
+
+    return Simulator(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype)
+
+
+def progress_bar(total_label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(desc=total_label, unit="prompt")
+
+    def update(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_evaluate(args) -> int:
+    import pandas as pd
+
+    from .baselines import BASELINES
+    from .data import load_user_file
+    from .evaluation import MODEL_METHODS, evaluate_baselines, evaluate_model, summary_table
+    from .results import DEFAULT_RESULTS, append_results
+
+    if args.method not in BASELINES and args.method not in MODEL_METHODS:
+        raise KeyError(f"unknown method {args.method!r}; choose one of {', '.join([*MODEL_METHODS, *sorted(BASELINES)])}")
+    if args.method == "adapter" and not args.adapter:
+        raise ValueError("--method adapter needs --adapter NAME")
+    targets = [(Path(args.input).stem, "all", load_user_file(args.input))] if args.input else []
+    for target in args.test or []:
+        name, split = parse_target(target)
+        data = load_split(target, args.data_root)
+        if args.fold is not None:
+            data = data.subset(iso3=fold_groups(args.fold), name=data.name)
+            split = f"{split}:fold{args.fold}"
+        targets.append((name, split, data))
+    if not targets:
+        raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
+    simulator = make_simulator(args) if args.method in MODEL_METHODS else None
+    train = load_split(args.train, args.data_root) if args.method in BASELINES else None
+    frames = []
+    for name, split, data in targets:
+        if simulator is None:
+            frames.append(evaluate_baselines([args.method], train, data, dataset=name, split=split))
+            continue
+        bar, update = progress_bar(f"{args.method} {name}:{split}")
+        frames.append(evaluate_model(args.method, data, simulator, dataset=name, split=split, model=args.model,
+                                     adapter=args.adapter or "", batch_size=args.batch_size, progress=update))
+        bar.close()
+    results = pd.concat(frames, ignore_index=True)
+    print(summary_table(results).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if args.input:
+        per_group = results.pivot_table(index="group", columns="metric", values="value", aggfunc="mean")
+        print("\nper group:\n" + per_group.to_string(float_format=lambda x: f"{x:.3f}"))
+    if args.output:
+        results.to_csv(args.output, index=False) if args.output.endswith(".csv") else results.to_parquet(args.output, index=False)
+        print(f"wrote {len(results)} rows to {args.output}")
+    else:
+        print(f"appended {len(results)} rows to {append_results(results, DEFAULT_RESULTS)}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import json as json_module
+
+    from .data.validation import RowError, option_text
+    from .prompts import build_prompt
+    from .scoring import option_distributions
+
+    rows, problems = [], []
+    for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json_module.loads(line)
+            if not isinstance(row.get("question"), str) or not isinstance(row.get("group"), str):
+                raise RowError("question/group", "must both be texts")
+            if not isinstance(row.get("options"), list) or not 2 <= len(row["options"]) <= 26:
+                raise RowError("options", "must be a list of 2 to 26 texts")
+            row["options"] = [option_text(o) for o in row["options"]]
+            rows.append(row)
+        except (json_module.JSONDecodeError, RowError) as err:
+            problems.append(f"line {n}: {err}")
+    if problems:
+        from .data import DataError
+
+        raise DataError(args.input, problems)
+    simulator = make_simulator(args)
+    kind = "description" if args.group_kind == "description" else "country"
+    prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
+                            tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
+    bar, update = progress_bar("predict")
+    predictions = option_distributions(simulator.model, simulator.tokenizer, prompts, [len(r["options"]) for r in rows],
+                                       batch_size=args.batch_size, progress=update)
+    bar.close()
+    output = Path(args.output)
+    tmp = output.with_suffix(output.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for row, prediction in zip(rows, predictions):
+            f.write(json_module.dumps({**row, "prediction": [round(float(x), 6) for x in prediction]}, ensure_ascii=False) + "\n")
+    tmp.replace(output)  # a crash never leaves half an output file
+    print(f"wrote {len(rows)} predictions to {output}")
+    return 0
+
+
+def cmd_adapters_list(args) -> int:
+    from .models import list_adapters
+
+    adapters = list_adapters(include_invalid=True)
+    if not adapters:
+        print("no adapters yet; make one with `survey-sim train`")
+    for adapter in adapters:
+        meta = adapter.get("metadata") or {}
+        best = meta.get("best", {})
+        score = f"valid 1-JSD(paper) {best['eval_1-jsd_paper']:.3f}" if "eval_1-jsd_paper" in best else ""
+        problem = f"  INVALID: {adapter['problem']}" if adapter.get("problem") else ""
+        print(f"{adapter['name']:28} {meta.get('base_model', '?'):14} {meta.get('data', '?'):12} "
+              f"{meta.get('loss', '?'):6} {score}{problem}")
+    return 0
+
+
+def add_model_flags(parser) -> None:
+    from .models import DEFAULT_MODEL
+
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"base model: {DEFAULT_MODEL} (embedded), a Hugging Face id, a local folder or a .gguf file")
+    parser.add_argument("--adapter", help="a LoRA adapter: a name under models/adapters or a folder")
+    parser.add_argument("--lang", choices=["en", "zh"], help="prompt language (default: each row's own, else en)")
+    parser.add_argument("--chat", action="store_true", help="wrap prompts in the model's chat template")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="weights' dtype")
+    parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass (default 16)")
+
+
+def add_model_commands(commands) -> None:
+    from .training import TrainConfig
+
+    train = commands.add_parser("train", help="fine-tune a model with LoRA on survey distributions",
+                                description=TrainConfig.__doc__, epilog=EPILOG_TRAIN,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("--config", help="a JSON file of TrainConfig fields (flags override it)")
+    train.add_argument("--fold", type=int, help="hold out the countries of leave-10-out fold N of C1 (0-4)")
+    train.add_argument("--status", help="write progress to this JSON status file")
+    train.add_argument("--resume", action="store_true", help="resume from the run's last checkpoint")
+    add_config_flags(train, TrainConfig)
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a method on splits or on your own rows",
+                                   epilog=EPILOG_EVALUATE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    evaluate.add_argument("--method", default="zero_shot",
+                          help="zero_shot, adapter, ctrl, or a baseline (uniform, avg_culture, loo_mean, train_prior)")
+    evaluate.add_argument("--test", action="append", help="NAME:SPLIT to evaluate on, e.g. wvs:C1-Q2 (repeatable)")
+    evaluate.add_argument("--input", help="JSONL rows {question, options, group, distribution} instead of --test")
+    evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1)")
+    evaluate.add_argument("--fold", type=int, help="keep only the countries held out in fold N")
+    evaluate.add_argument("--output", help="write the tidy results here (.csv/.parquet) instead of the results store")
+    add_model_flags(evaluate)
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="simulate answer distributions for your own questions",
+                                  epilog="input rows (JSONL): {\"question\": str, \"options\": [str], \"group\": str, ...}; "
+                                         "output: the same rows with \"prediction\": [p_A, p_B, ...] in option order")
+    predict.add_argument("--input", required=True, help="JSONL file of rows")
+    predict.add_argument("--output", required=True, help="where to write the rows with predictions (JSONL)")
+    predict.add_argument("--group-kind", choices=["country", "description"], default="country",
+                         help="'country': \"someone from {group}\"; 'description': the group is a description "
+                              "(\"a Democrat in the United States\")")
+    add_model_flags(predict)
+    predict.set_defaults(run=cmd_predict)
+
+    adapters = commands.add_parser("adapters", help="the fine-tuned adapters under models/adapters")
+    adapters.add_subparsers(dest="adapters_command", required=True).add_parser(
+        "list", help="name, base model, data, loss, best validation score").set_defaults(run=cmd_adapters_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
 
@@ -90,6 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("datasets", nargs="*", help="data set names (default: all enabled)")
     report.add_argument("--allow-scrambled", action="store_true", help="also load data sets flagged as scrambled")
     report.set_defaults(run=cmd_data_report)
+    fetch = data.add_parser("fetch", help="download the survey files from their pinned public repositories "
+                                          "(sha256-checked) into the user cache")
+    fetch.add_argument("--only", nargs="+", metavar="FILE",
+                       help="only these files or folders, relative to the data root "
+                            "(e.g. subpop-eval/subpop_eval.jsonl wvs7-codebook; default: all)")
+    fetch.add_argument("--dest", help="folder to store the files in (default: --data-root, else $SURVEY_SIM_DATA, "
+                                      "else ~/.cache/survey-sim/surveys)")
+    fetch.add_argument("--base-url", help="download from here instead of $SURVEY_SIM_FETCH_BASE or "
+                                          "https://raw.githubusercontent.com; files are read from BASE/REPO/COMMIT/PATH")
+    fetch.add_argument("--timeout", type=float, default=60.0, help="seconds to wait on the network (default: 60)")
+    fetch.set_defaults(run=cmd_data_fetch)
 
     base = commands.add_parser("baselines", help="evaluate the model-free baselines on splits",
                                epilog=EPILOG_BASELINES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="baselines to run (default: all)")
     base.add_argument("--output", help="write the tidy results here (.csv or .parquet) instead of the results store")
     base.set_defaults(run=cmd_baselines)
+    add_model_commands(commands)
     return parser
 
 

@@ -52,6 +52,38 @@ def evaluate_baselines(names: Sequence[str], train: Dataset, test: Dataset, *, d
     return pd.concat(frames, ignore_index=True)
 
 
+MODEL_METHODS = {
+    "zero_shot": "the base model with the paper's prompt",
+    "adapter": "the base model with a fine-tuned LoRA adapter",
+    "ctrl": "the paper's control: the base model (or adapter) prompted with a random other country",
+}
+
+
+def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 16, progress=None,
+                      seed: int = 0) -> list[np.ndarray]:
+    """Predictions of a language-model method; `simulator` is a `scoring.Simulator`."""
+    if method in ("zero_shot", "adapter"):
+        return simulator.predict(list(test), batch_size=batch_size, progress=progress)
+    if method == "ctrl":
+        from .prompts import build_control_prompts
+        from .scoring import option_distributions
+
+        prompts = build_control_prompts(list(test), seed=seed, lang=simulator.lang, chat=simulator.chat,
+                                        tokenizer=simulator.tokenizer)
+        return option_distributions(simulator.model, simulator.tokenizer, prompts, [it.n_options for it in test],
+                                    batch_size=batch_size, progress=progress)
+    raise KeyError(f"unknown model method {method!r}; choose one of {', '.join(MODEL_METHODS)}")
+
+
+def evaluate_model(method: str, test: Dataset, simulator, *, dataset: str, split: str, model: str,
+                   adapter: str = "", batch_size: int = 16, progress=None) -> pd.DataFrame:
+    """Run a language-model method on `test` and score it (tidy rows, as for the baselines)."""
+    predictions = model_predictions(method, test, simulator, batch_size=batch_size, progress=progress)
+    frame = tidy_scores(test, predictions, method=method, dataset=dataset, split=split, model=model, adapter=adapter)
+    frame["coverage"] = 1.0
+    return frame
+
+
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """Mean of each metric per (method, dataset, split), with the number of items scored."""
     keys = ["method", "model", "adapter", "dataset", "split"]

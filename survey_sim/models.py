@@ -122,6 +122,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
         if model is None:
             raise ModelNotFound(f"could not load model {name!r}. Tried:\n  " + "\n  ".join(tried))
 
+    drop_gguf_quantizer_tag(model)
     tokenizer.padding_side = "left"  # the scorer reads the last position of every row
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -130,6 +131,15 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
     # Adapters record the base model's name from here: keep one that load_model accepts.
     model.config._name_or_path = name
     return model.to(resolve_device(device)).eval(), tokenizer
+
+
+def drop_gguf_quantizer_tag(model) -> None:
+    """GGUF weights arrive dequantised into ordinary tensors, yet transformers still tags the
+    model as GGUF-quantised, and its Trainer refuses to fine-tune such a model. Nothing is
+    quantised any more, so the tag goes."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None and "gguf" in str(quantizer.quantization_config.quant_method).lower():
+        quantizer.remove_quantization_config(model)
 
 
 # --- adapters ----------------------------------------------------------------------------
@@ -227,7 +237,7 @@ def list_adapters(root: str | Path = ADAPTERS_DIR, include_invalid: bool = False
 def adapter_path(name_or_path: str | Path, root: str | Path = ADAPTERS_DIR) -> Path:
     """A registered adapter's directory, or an adapter directory given by path."""
     path = Path(name_or_path).expanduser()
-    if not path.is_dir():
+    if not (path / "adapter_config.json").is_file():
         path = Path(root) / str(name_or_path)
     if not (path / "adapter_config.json").is_file():
         known = ", ".join(e["name"] for e in list_adapters(root)) or "none"

@@ -88,7 +88,7 @@ def option_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
     return logits.float()
 
 
-def _encode(tokenizer, prompt: str) -> list[int]:
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
     # Chat-templated prompts already start with the BOS text; plain prompts get the
     # tokenizer's usual special tokens, as the paper's `tokenizer.encode(...)` does.
     bos = getattr(tokenizer, "bos_token", None)
@@ -112,7 +112,7 @@ def option_distributions(model, tokenizer, prompts: Sequence[str], n_options: Se
     letter_ids = letter_token_ids(tokenizer, max(n_options))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
     device = next(model.parameters()).device
-    encoded = [_encode(tokenizer, p) for p in prompts]
+    encoded = [encode_prompt(tokenizer, p) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
     results: list[np.ndarray | None] = [None] * len(prompts)
     with torch.inference_mode():

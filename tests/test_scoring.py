@@ -87,6 +87,21 @@ def test_padding_invariance(model, tokenizer):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_padding_invariance_with_absolute_positions(tokenizer):
+    """GPT-2 adds learned position embeddings: left padding only works with mask-derived positions."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4,
+                                      n_positions=512, initializer_range=0.3, bos_token_id=1,
+                                      eos_token_id=1)).eval()
+    assert scoring._split_model(gpt2) is not None  # the fast path, via model.transformer
+    alone = [option_distributions(gpt2, tokenizer, [p], [4])[0] for p in PROMPTS]
+    batched = option_distributions(gpt2, tokenizer, PROMPTS, [4] * 3, batch_size=3)
+    for a, b in zip(alone, batched):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_last_position_logits_equal_full_forward(model, tokenizer):
     letters = letter_token_ids(tokenizer, 6)
     for prompt in PROMPTS:

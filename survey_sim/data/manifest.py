@@ -51,7 +51,8 @@ def data_root(explicit: str | Path | None = None) -> Path:
     raise DataRootNotFound(
         "No survey data found. Looked in:\n  " + looked + "\n"
         "Point SURVEY_SIM_DATA at a folder holding the survey files "
-        "(the layout of ../shared/surveys), e.g. `export SURVEY_SIM_DATA=/path/to/surveys`."
+        "(the layout of ../shared/surveys), e.g. `export SURVEY_SIM_DATA=/path/to/surveys`, "
+        f"or run `survey-sim data fetch` to download the files into {CACHE_ROOT}."
     )
 
 

@@ -1,0 +1,89 @@
+"""The training configuration: one dataclass, saved next to every adapter it produces."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+from ..losses import LOSSES
+from ..models import DEFAULT_MODEL
+
+
+@dataclass
+class TrainConfig:
+    """How to fine-tune a model into a survey simulator (defaults: Cao et al. 2025).
+
+    Args:
+        name: adapter name under models/adapters/ (letters, digits, '.', '_', '-').
+        model: base model: alias, Hugging Face id, local directory or .gguf file.
+        dataset / train_split: the training items, e.g. "wvs" and "C1-Q1".
+        valid_dataset / valid_split: held-out items scored after every epoch; the best epoch's
+            adapter is kept.
+        exclude_groups: countries (ISO codes or group names) left out of training, e.g. a
+            leave-countries-out fold.
+        loss: "kl" (KL(human || model)), "js", "ce_sampled" or "wasserstein".
+        lora_r, lora_alpha, lora_dropout, target_modules: the LoRA adapter.
+        learning_rate, batch_size, grad_accum, epochs, max_steps: the optimiser (AdamW).
+        shuffle_options: permute each question's options (and shares) every epoch, so the model
+            cannot learn letter positions.
+        lang: prompt language ("en" / "zh"; None = each item's own).
+        chat: wrap prompts in the chat template.
+        dtype: weights' dtype; bf16: mixed-precision autocast (CUDA, or CPUs that support it).
+        max_valid_items: score at most this many validation items per epoch (a seeded sample),
+            None for all.
+        seed: everything random (LoRA init, order, shuffling, sampling).
+    """
+
+    name: str = "smollm2-wvs-c1q1"
+    model: str = DEFAULT_MODEL
+    dataset: str = "wvs"
+    train_split: str = "C1-Q1"
+    valid_dataset: str = "wvs"
+    valid_split: str = "C1-Q2"
+    exclude_groups: list[str] = field(default_factory=list)
+    loss: str = "kl"
+    lora_r: int = 8
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+    learning_rate: float = 1e-4
+    batch_size: int = 16
+    grad_accum: int = 1
+    epochs: float = 3.0
+    max_steps: int = -1
+    shuffle_options: bool = False
+    lang: str | None = None
+    chat: bool = False
+    dtype: str = "float32"
+    bf16: bool = False
+    max_valid_items: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss={self.loss!r}; choose one of {', '.join(sorted(LOSSES))}")
+        for name in ("lora_r", "lora_alpha", "batch_size", "grad_accum"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("set epochs > 0 or max_steps > 0")
+        if self.lang not in (None, "en", "zh"):
+            raise ValueError(f"lang={self.lang!r}; choose en, zh or None")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Unknown keys are an error, not silently ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)

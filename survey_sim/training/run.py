@@ -1,0 +1,116 @@
+"""`train(config)`: from a TrainConfig to a saved adapter, the one function the CLI, the app's
+background jobs and `accelerate launch` all call."""
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import TrainingArguments
+
+from ..data import load_dataset, select
+from ..data.manifest import PROJECT_ROOT
+from ..models import ADAPTERS_DIR, load_model, save_adapter
+from .config import TrainConfig
+from .status import StatusCallback, write_status
+from .trainer import Collator, DistributionDataset, DistributionTrainer, EpochCallback, seed_everything
+
+RUNS_DIR = PROJECT_ROOT / "models" / "runs"
+
+
+def training_items(config: TrainConfig, data_root=None):
+    """(train items, validation items) from the configured data sets and splits."""
+    train = select(load_dataset(config.dataset, root=data_root), config.train_split)
+    excluded = set(config.exclude_groups)
+    train_items = [it for it in train if it.iso3 not in excluded and it.group not in excluded]
+    if not train_items:
+        raise ValueError(f"no training items in {config.dataset}:{config.train_split} after excluding {sorted(excluded)}")
+    valid = list(select(load_dataset(config.valid_dataset, root=data_root), config.valid_split))
+    if config.max_valid_items and len(valid) > config.max_valid_items:
+        valid = random.Random(config.seed).sample(valid, config.max_valid_items)
+    return train_items, valid
+
+
+def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bool) -> TrainingArguments:
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=max(config.batch_size, 16),
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.learning_rate,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        lr_scheduler_type="constant",  # the paper: AdamW at a fixed 1e-4
+        optim="adamw_torch",
+        weight_decay=0.0,
+        logging_steps=5,
+        eval_strategy="epoch" if has_validation else "no",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model="1-jsd_paper",
+        greater_is_better=True,
+        bf16=config.bf16,
+        seed=config.seed,
+        data_seed=config.seed,
+        remove_unused_columns=False,
+        report_to="none",
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+
+
+def train(config: TrainConfig, status_path: str | Path | None = None, progress=None, data_root=None,
+          adapters_root: str | Path = ADAPTERS_DIR, runs_root: str | Path = RUNS_DIR, resume: bool = False,
+          items: tuple[list, list] | None = None) -> dict:
+    """Fine-tune `config.model` with LoRA; save the best adapter under `adapters_root/config.name`.
+
+    `items` = (train items, validation items) replaces the configured data sets (e.g. a user's
+    own survey). Returns the adapter's metadata (config, metrics per epoch, best validation).
+    """
+    seed_everything(config.seed)
+    if status_path:
+        write_status(status_path, state="loading", name=config.name, config=config.to_dict())
+    train_items, valid_items = items if items is not None else training_items(config, data_root)
+    model, tokenizer = load_model(config.model, dtype=config.dtype)
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=list(config.target_modules), task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed)
+    output_dir = Path(runs_root) / config.name
+    trainer = DistributionTrainer(
+        model=model,
+        args=training_arguments(config, output_dir, bool(valid_items)),
+        train_dataset=dataset,
+        eval_dataset=DistributionDataset(valid_items, tokenizer, config.lang, config.chat) if valid_items else None,
+        data_collator=Collator(tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        loss_name=config.loss,
+        valid_items=valid_items,
+        prompt_options={"lang": config.lang, "chat": config.chat},
+        callbacks=[StatusCallback(status_path, progress), EpochCallback(dataset)],
+    )
+    started = time.time()
+    trainer.train(resume_from_checkpoint=resume or None)
+    history = [{k: v for k, v in log.items()} for log in trainer.state.log_history if "eval_1-jsd_paper" in log]
+    best = max(history, key=lambda log: log["eval_1-jsd_paper"]) if history else {}
+    metadata = {
+        "base_model": config.model,
+        "data": f"{config.dataset}:{config.train_split}" if items is None else "(items given)",
+        "validation": f"{config.valid_dataset}:{config.valid_split}" if items is None else "(items given)",
+        "loss": config.loss,
+        "config": config.to_dict(),
+        "train_items": len(train_items),
+        "valid_items": len(valid_items),
+        "train_seconds": round(time.time() - started, 1),
+        "device": str(next(model.parameters()).device),
+        "torch": torch.__version__,
+        "validation_history": history,
+        "best": best,
+    }
+    path = save_adapter(trainer.model, config.name, metadata, root=adapters_root)
+    if status_path:
+        write_status(status_path, state="done", adapter=str(path), best=best)
+    return {**metadata, "adapter": str(path)}

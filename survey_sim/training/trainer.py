@@ -1,0 +1,129 @@
+"""Fine-tuning a model into a survey simulator with LoRA and a distribution loss.
+
+A transformers `Trainer` subclass: `compute_loss` scores the option letters at the last
+prompt position (the same `option_logits` the scorer uses) and compares them with the human
+distribution; `evaluate` scores the validation items with the simulator itself, so the
+"best epoch" is chosen on the metric we report. Checkpoints, resume, gradient accumulation,
+mixed precision and multi-GPU (`accelerate launch`) come from the library.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+import torch
+from transformers import Trainer, TrainerCallback
+
+from ..data.schema import SurveyItem
+from ..losses import get_loss
+from ..metrics import score_pairs
+from ..prompts import build_prompt
+from ..scoring import Simulator, encode_prompt, letter_token_ids
+
+
+def shuffled(item: SurveyItem, rng: random.Random) -> SurveyItem:
+    """The same item with its options (and their shares) in a random order."""
+    order = list(range(item.n_options))
+    rng.shuffle(order)
+    return replace(item, options=tuple(item.options[i] for i in order), distribution=item.distribution[order])
+
+
+class DistributionDataset(torch.utils.data.Dataset):
+    """Survey items as tokenised prompts with their answer distributions as targets."""
+
+    def __init__(self, items, tokenizer, lang=None, chat=False, shuffle_options=False, seed=0):
+        self.items, self.tokenizer = list(items), tokenizer
+        self.lang, self.chat, self.shuffle_options, self.seed = lang, chat, shuffle_options, seed
+        self.epoch = 0
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        item = self.items[index]
+        if self.shuffle_options:
+            item = shuffled(item, random.Random(f"{self.seed}-{self.epoch}-{index}"))
+        prompt = build_prompt(item, lang=self.lang, chat=self.chat, tokenizer=self.tokenizer)
+        return {"input_ids": encode_prompt(self.tokenizer, prompt), "target": item.distribution.tolist()}
+
+
+class Collator:
+    """Left-pads prompts; pads targets with zeros and marks the real options in `mask`."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, examples):
+        width = max(len(e["input_ids"]) for e in examples)
+        n_letters = max(len(e["target"]) for e in examples)
+        input_ids = torch.full((len(examples), width), self.pad_id, dtype=torch.long)  # (B, T)
+        attention_mask = torch.zeros((len(examples), width), dtype=torch.long)  # (B, T)
+        target = torch.zeros((len(examples), n_letters))  # (B, L)
+        for row, e in enumerate(examples):
+            n = len(e["input_ids"])
+            input_ids[row, width - n:] = torch.tensor(e["input_ids"])
+            attention_mask[row, width - n:] = 1
+            target[row, :len(e["target"])] = torch.tensor(e["target"])
+        mask = torch.arange(n_letters)[None, :] < torch.tensor([len(e["target"]) for e in examples])[:, None]
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "target": target, "mask": mask}
+
+
+class DistributionTrainer(Trainer):
+    """A Trainer whose loss compares letter distributions and whose evaluation runs the simulator.
+
+    Args (beyond Trainer's):
+        loss_name: a name in `survey_sim.losses.LOSSES`.
+        valid_items: SurveyItems scored by `evaluate` (metrics "eval_1-jsd", "eval_1-jsd_paper", ...).
+        prompt_options: lang / chat for the validation prompts, as in training.
+    """
+
+    def __init__(self, *args, loss_name: str = "kl", valid_items=(), prompt_options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_fn = get_loss(loss_name)
+        self.valid_items = list(valid_items)
+        self.prompt_options = prompt_options or {}
+        self.letter_ids = letter_token_ids(self.processing_class, 26)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        target, mask = inputs["target"], inputs["mask"]  # (B, L), (B, L)
+        logits = option_logits_for(model, inputs, self.letter_ids[: target.shape[1]])  # (B, L)
+        loss = self.loss_fn(logits, target.to(logits.dtype), mask)
+        return (loss, {"logits": logits}) if return_outputs else loss
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+        """Score the validation items with the model as it is now; log and return the means."""
+        if not self.valid_items:
+            return {}
+        was_training = self.model.training
+        self.model.eval()
+        simulator = Simulator.from_model(self.model, self.processing_class, **self.prompt_options)
+        predictions = simulator.predict(self.valid_items, batch_size=self.args.per_device_eval_batch_size)
+        self.model.train(was_training)
+        scores = score_pairs([it.distribution for it in self.valid_items], predictions).mean()
+        metrics = {f"{metric_key_prefix}_{name}": float(value) for name, value in scores.items()}
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def option_logits_for(model, inputs, letter_ids):
+    from ..scoring import option_logits
+
+    return option_logits(model, inputs["input_ids"], inputs["attention_mask"], letter_ids)
+
+
+class EpochCallback(TrainerCallback):
+    """Tells the dataset which epoch it is, so option shuffling differs per epoch."""
+
+    def __init__(self, dataset: DistributionDataset):
+        self.dataset = dataset
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        self.dataset.epoch = int(state.epoch or 0)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,113 @@
+"""Fine-tuning on a tiny random Llama: the loss goes down, the adapter is standard peft."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from peft import PeftModel
+
+from survey_sim.metrics import one_minus_jsd
+from survey_sim.models import load_model
+from survey_sim.scoring import Simulator
+from survey_sim.training import TrainConfig
+from survey_sim.training.run import train
+from survey_sim.training.status import read_status
+from survey_sim.training.trainer import Collator, shuffled
+from tiny import make_item, save_tiny_model
+
+ITEMS = [make_item(group=g, k=k, question=f"Question {k}?", distribution=d) for g, k, d in [
+    ("Peru", 3, [0.8, 0.15, 0.05]), ("Chile", 3, [0.1, 0.2, 0.7]),
+    ("Peru", 4, [0.05, 0.05, 0.1, 0.8]), ("Chile", 2, [0.9, 0.1])]]
+
+
+def mean_similarity(model, tokenizer, items) -> float:
+    predictions = Simulator.from_model(model.eval(), tokenizer).predict(items)
+    return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(items, predictions)]))
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tmp_path):
+    base, tokenizer = load_model(tiny_dir)
+    before = mean_similarity(base, tokenizer, ITEMS)
+    config = TrainConfig(name="tiny", model=tiny_dir, max_steps=12, epochs=1, batch_size=4, learning_rate=3e-2,
+                         lora_dropout=0.0)
+    status = tmp_path / "status.json"
+    result = train(config, status_path=status, items=(ITEMS, ITEMS), adapters_root=tmp_path / "adapters",
+                   runs_root=tmp_path / "runs")
+    adapter = Path(result["adapter"])
+    assert (adapter / "adapter_model.safetensors").exists()
+    tuned = PeftModel.from_pretrained(load_model(tiny_dir)[0], adapter)  # stock peft loading
+    after = mean_similarity(tuned, tokenizer, ITEMS)
+    assert after > before + 0.05, (before, after)
+    metadata = json.loads((adapter / "survey_sim.json").read_text())
+    assert metadata["config"]["lora_r"] == 8 and metadata["loss"] == "kl"
+    assert read_status(status)["state"] == "done"
+    assert result["best"]["eval_1-jsd_paper"] >= max(h["eval_1-jsd_paper"] for h in result["validation_history"])
+
+
+def test_collator_left_pads_and_masks():
+    batch = Collator(pad_id=0)([{"input_ids": [5, 6, 7], "target": [0.5, 0.5]},
+                                {"input_ids": [8], "target": [0.2, 0.3, 0.5]}])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert batch["mask"].tolist() == [[True, True, False], [True, True, True]]
+    assert torch.allclose(batch["target"], torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]))
+
+
+def test_option_shuffling_keeps_options_and_shares_together():
+    import random
+
+    item = ITEMS[2]
+    mixed = shuffled(item, random.Random(1))
+    assert sorted(mixed.options) == sorted(item.options)
+    for option, share in zip(mixed.options, mixed.distribution):
+        assert share == item.distribution[item.options.index(option)]
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"loss": "mse"}, "loss='mse'"), ({"lora_r": 0}, "lora_r"), ({"lora_dropout": 1.5}, "lora_dropout"),
+    ({"epochs": 0, "max_steps": -1}, "epochs"), ({"learning_rate": 0}, "learning_rate"),
+])
+def test_bad_config_names_the_field(values, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        TrainConfig(**values)
+
+
+def test_unknown_config_key_is_an_error():
+    with pytest.raises(ValueError, match="unknown training option"):
+        TrainConfig.from_dict({"learning_rat": 1e-4})
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+
+
+DDP_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from survey_sim.training import TrainConfig
+from survey_sim.training.run import train
+from test_training import ITEMS
+config = TrainConfig(name="ddp", model={model!r}, max_steps=2, batch_size=2, lora_dropout=0.0)
+result = train(config, items=(ITEMS, ITEMS[:2]), adapters_root={out!r} + "/adapters", runs_root={out!r} + "/runs")
+print("WORLD", __import__("torch").distributed.get_world_size() if __import__("torch").distributed.is_initialized() else 1)
+"""
+
+
+@pytest.mark.integration
+def test_two_process_cpu_training_with_gloo(tiny_dir, tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2` on a CPU-only machine runs the same train() with DDP over gloo."""
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent), model=tiny_dir, out=str(tmp_path)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--multi_gpu",
+                          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", str(script)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("WORLD 2") == 2
+    assert (tmp_path / "adapters" / "ddp" / "adapter_model.safetensors").exists()
