@@ -11,24 +11,12 @@ from collections.abc import Callable
 
 import torch
 
+from .registry import Registry
+
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-LOSSES: dict[str, LossFn] = {}
-
-
-def register_loss(name: str):
-    def add(fn: LossFn) -> LossFn:
-        if name in LOSSES:
-            raise ValueError(f"loss {name!r} registered twice")
-        LOSSES[name] = fn
-        return fn
-
-    return add
-
-
-def get_loss(name: str) -> LossFn:
-    if name not in LOSSES:
-        raise KeyError(f"unknown loss {name!r}; available: {', '.join(sorted(LOSSES))}")
-    return LOSSES[name]
+LOSSES: Registry[LossFn] = Registry("loss")
+register_loss = LOSSES.register
+get_loss = LOSSES.get
 
 
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

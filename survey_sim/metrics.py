@@ -7,7 +7,6 @@ They live in one registry, ``METRICS``, so the app and CLI can label and sort th
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
+
+from .registry import Registry
 
 SUM_TOLERANCE = 1e-6
 
@@ -30,26 +31,20 @@ class Metric:
         return self.fn(p, q)
 
 
-METRICS: dict[str, Metric] = {}
+METRICS: Registry[Metric] = Registry("metric")
 
 
 def register_metric(name: str, *, higher_is_better: bool, description: str):
     """Decorator adding a metric to METRICS; a name may be registered only once."""
     def add(fn):
-        if name in METRICS:
-            raise ValueError(f"metric {name!r} is already registered")
-        METRICS[name] = Metric(name, fn, higher_is_better, description)
+        METRICS.add(name, Metric(name, fn, higher_is_better, description))
         return fn
     return add
 
 
 def get_metric(name: str) -> Metric:
     """The registered metric called `name`; KeyError listing the choices otherwise."""
-    if name not in METRICS:
-        close = difflib.get_close_matches(name, METRICS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown metric {name!r}; available: {', '.join(METRICS)}.{hint}")
-    return METRICS[name]
+    return METRICS.get(name)
 
 
 def check_distribution(p, label: str = "distribution") -> np.ndarray:

@@ -168,7 +168,7 @@ def test_get_metric_unknown_name_lists_choices_and_suggests():
 
 
 def test_register_twice_is_an_error():
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ValueError, match="registered twice"):
         register_metric("emd", higher_is_better=False, description="dup")(lambda p, q: 0.0)
     assert METRICS["emd"].fn is ordinal_emd
 

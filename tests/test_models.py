@@ -11,7 +11,8 @@ from survey_sim.models import (ALIASES, DEFAULT_MODEL, ModelNotFound, list_adapt
                                packaged_file, resolve_device, save_adapter)
 from survey_sim.scoring import Simulator, option_distributions
 
-from test_scoring import PROMPTS, make_item, make_llama, make_tokenizer
+from test_scoring import PROMPTS
+from tiny import make_item, make_llama, make_tokenizer
 
 N_OPTIONS = [2, 3, 5]
 

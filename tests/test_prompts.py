@@ -10,7 +10,7 @@ from survey_sim.data.schema import SurveyItem
 from survey_sim.prompts import (PAPER_CLOSING, build_control_prompts, build_prompt, control_group,
                                 option_letters, parse_json_answer)
 
-from test_scoring import make_tokenizer
+from tiny import make_tokenizer
 
 # Row 0 of sft_wvs_valid.json, as the paper's code turns it into a prompt
 # (instruction + input + ", ".join(options) + fix_prompt), written out by hand.

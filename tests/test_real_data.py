@@ -82,3 +82,13 @@ def test_merged_pew(survey_root):
     assert len(pew) == 5192
     assert all(it.survey == "pew" and "DK/Refused" not in it.options for it in pew)
     assert len({(it.question, it.group) for it in pew}) == len(pew)
+
+
+def test_chinese_wvs(survey_root):
+    zh = load_dataset("wvs_zh", root=survey_root)
+    assert len(zh) == 3063 and all(it.lang == "zh" for it in zh)
+    english = {(it.question_id, it.group): it for it in load_dataset("wvs", root=survey_root)}
+    for item in zh:  # the same shares as the English row, only the texts differ
+        assert np.array_equal(item.distribution, english[(item.question_id, item.group)].distribution)
+    family = next(it for it in zh if it.question_id == "Q1")
+    assert family.options == ("很重要", "重要", "不太重要", "很不重要")

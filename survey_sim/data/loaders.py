@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from ..registry import Registry
 from .countries import is_non_national, to_iso3
 from .manifest import DatasetSpec, data_root, dataset_spec, dataset_specs
 from .schema import DataError, Dataset, LoadReport, SurveyItem
@@ -18,17 +19,8 @@ from .validation import RowError, option_text, to_distribution
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 Parser = Callable[[dict, DatasetSpec], dict]
-PARSERS: dict[str, Parser] = {}
-
-
-def register_format(name: str):
-    def add(parser: Parser) -> Parser:
-        if name in PARSERS:
-            raise ValueError(f"format {name!r} registered twice")
-        PARSERS[name] = parser
-        return parser
-
-    return add
+PARSERS: Registry[Parser] = Registry("data format")
+register_format = PARSERS.register
 
 
 # --- reading files -----------------------------------------------------------------------
@@ -185,7 +177,7 @@ def parse_subpop(record: dict, spec: DatasetSpec) -> dict:
 
 def load_records(records: Iterable[dict], spec: DatasetSpec, source: str) -> Dataset:
     """Parse and validate every record. With bad_rows="error" one bad row rejects the file."""
-    parse = PARSERS[spec.format]
+    parse = PARSERS.get(spec.format)
     report = LoadReport(source=source)
     items, problems, seen = [], [], {}
     for row, record in enumerate(records):
