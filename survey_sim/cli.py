@@ -195,6 +195,8 @@ def cmd_evaluate(args) -> int:
         raise KeyError(f"unknown method {args.method!r}; choose one of {', '.join([*MODEL_METHODS, *sorted(BASELINES)])}")
     if args.method == "adapter" and not args.adapter:
         raise ValueError("--method adapter needs --adapter NAME")
+    if args.method == "zero_shot" and args.adapter:
+        raise ValueError("--method zero_shot uses the base model alone; drop --adapter or use --method adapter")
     targets = [(Path(args.input).stem, "all", load_user_file(args.input))] if args.input else []
     for target in args.test or []:
         name, split = parse_target(target)
@@ -207,6 +209,9 @@ def cmd_evaluate(args) -> int:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
     simulator = make_simulator(args) if args.method in MODEL_METHODS else None
     train = load_split(args.train, args.data_root) if args.method in BASELINES else None
+    if train is not None and args.fold is not None:  # the held-out countries must not inform the baseline
+        held_out = set(fold_groups(args.fold))
+        train = train.subset([it.iso3 not in held_out for it in train])
     frames = []
     for name, split, data in targets:
         if simulator is None:

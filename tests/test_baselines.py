@@ -45,3 +45,26 @@ def test_train_prior_matches_option_count():
 def test_unknown_baseline_suggests_a_name():
     with pytest.raises(KeyError, match="Did you mean 'uniform'"):
         get_baseline("uniforn")
+
+
+def test_knn_takes_the_same_countrys_answer_to_the_nearest_question(monkeypatch):
+    from survey_sim.baselines import knn
+
+    fake = {"Q1": [1.0, 0.0], "Q2": [0.0, 1.0], "Q3": [0.6, 0.8], "Q9": [0.1, 0.99]}
+    monkeypatch.setattr(knn, "embed", lambda texts: np.array([fake[t] for t in texts]))
+    train = Dataset("train", [item("Q1", "C", [1, 0]), item("Q2", "C", [0, 1]), item("Q3", "C", [0.2, 0.3, 0.5]),
+                              item("Q2", "A", [0.5, 0.5])])
+    predictions = get_baseline("knn")(train, TEST)
+    assert predictions[0].tolist() == [0.0, 1.0]  # Q1 itself is excluded; Q2 is the nearest 2-option question
+    assert predictions[1].tolist() == [0.0, 1.0]  # Q9 is nearest to Q2
+    assert predictions[2] is None  # country D answered nothing in training
+
+
+@pytest.mark.integration
+def test_real_sentence_embeddings_are_unit_length_and_meaningful():
+    from survey_sim.baselines.knn import embed
+
+    vectors = embed(["How important is family in your life?", "How important are friends in your life?",
+                     "Do you approve of the president's handling of the economy?"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]

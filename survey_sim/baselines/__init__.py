@@ -31,4 +31,4 @@ def get_baseline(name: str) -> Baseline:
     return BASELINES.get(name)
 
 
-from . import model_free  # noqa: E402,F401  (registers the model-free baselines)
+from . import knn, model_free  # noqa: E402,F401  (registers the baselines)

@@ -27,7 +27,8 @@ def training_items(config: TrainConfig, data_root=None):
     train_items = [it for it in train if it.iso3 not in excluded and it.group not in excluded]
     if not train_items:
         raise ValueError(f"no training items in {config.dataset}:{config.train_split} after excluding {sorted(excluded)}")
-    valid = list(select(load_dataset(config.valid_dataset, root=data_root), config.valid_split))
+    valid = [it for it in select(load_dataset(config.valid_dataset, root=data_root), config.valid_split)
+             if it.iso3 not in excluded and it.group not in excluded]  # held-out groups stay unseen
     if config.max_valid_items and len(valid) > config.max_valid_items:
         valid = random.Random(config.seed).sample(valid, config.max_valid_items)
     return train_items, valid
