@@ -183,6 +183,13 @@ def progress_bar(total_label: str):
     return bar, update
 
 
+def sample_mask(n: int, k: int, seed: int = 0) -> list[bool]:
+    import random
+
+    keep = set(random.Random(seed).sample(range(n), min(k, n)))
+    return [i in keep for i in range(n)]
+
+
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
@@ -205,6 +212,9 @@ def cmd_evaluate(args) -> int:
             data = data.subset(iso3=fold_groups(args.fold), name=data.name)
             split = f"{split}:fold{args.fold}"
         targets.append((name, split, data))
+    if args.max_items:  # a seeded sample, e.g. for the slow json_zs
+        targets = [(n, f"{s}:sample{args.max_items}", d.subset(sample_mask(len(d), args.max_items)))
+                   for n, s, d in targets]
     if not targets:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
     simulator = make_simulator(args) if args.method in MODEL_METHODS else None
@@ -321,11 +331,12 @@ def add_model_commands(commands) -> None:
     evaluate = commands.add_parser("evaluate", help="score a method on splits or on your own rows",
                                    epilog=EPILOG_EVALUATE, formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("--method", default="zero_shot",
-                          help="zero_shot, adapter, ctrl, or a baseline (uniform, avg_culture, loo_mean, train_prior)")
+                          help="zero_shot, adapter, ctrl, json_zs, or a baseline (uniform, avg_culture, loo_mean, train_prior, knn)")
     evaluate.add_argument("--test", action="append", help="NAME:SPLIT to evaluate on, e.g. wvs:C1-Q2 (repeatable)")
     evaluate.add_argument("--input", help="JSONL rows {question, options, group, distribution} instead of --test")
     evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1)")
     evaluate.add_argument("--fold", type=int, help="keep only the countries held out in fold N")
+    evaluate.add_argument("--max-items", type=int, help="score a seeded random sample of at most N rows per split")
     evaluate.add_argument("--output", help="write the tidy results here (.csv/.parquet) instead of the results store")
     add_model_flags(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)

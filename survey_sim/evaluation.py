@@ -56,11 +56,38 @@ MODEL_METHODS = {
     "zero_shot": "the base model with the paper's prompt",
     "adapter": "the base model with a fine-tuned LoRA adapter",
     "ctrl": "the paper's control: the base model (or adapter) prompted with a random other country",
+    "json_zs": "the model is asked for a JSON object of percentages (greedy generation); unparseable answers "
+               "are counted and left out",
 }
 
 
+def json_zero_shot(test: Dataset, simulator, batch_size: int = 16, max_new_tokens: int = 80,
+                   progress=None) -> list[np.ndarray | None]:
+    """Generate a JSON answer per item (chat template when the tokenizer has one) and parse it."""
+    import torch
+
+    from .prompts import build_prompt, parse_json_answer
+
+    tokenizer, model = simulator.tokenizer, simulator.model
+    chat = bool(getattr(tokenizer, "chat_template", None))
+    prompts = [build_prompt(it, lang=simulator.lang, template="json", chat=chat, tokenizer=tokenizer) for it in test]
+    results = []
+    for start in range(0, len(prompts), batch_size):
+        batch = tokenizer(prompts[start:start + batch_size], return_tensors="pt", padding=True,
+                          add_special_tokens=not chat).to(model.device)
+        with torch.inference_mode():
+            output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                    pad_token_id=tokenizer.pad_token_id)
+        texts = tokenizer.batch_decode(output[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+        items = list(test)[start:start + batch_size]
+        results += [parse_json_answer(text, it.n_options) for text, it in zip(texts, items)]
+        if progress is not None:
+            progress(min(start + batch_size, len(prompts)), len(prompts))
+    return results
+
+
 def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 16, progress=None,
-                      seed: int = 0) -> list[np.ndarray]:
+                      seed: int = 0) -> list[np.ndarray | None]:
     """Predictions of a language-model method; `simulator` is a `scoring.Simulator`."""
     if method in ("zero_shot", "adapter"):
         return simulator.predict(list(test), batch_size=batch_size, progress=progress)
@@ -72,6 +99,8 @@ def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 1
                                         tokenizer=simulator.tokenizer)
         return option_distributions(simulator.model, simulator.tokenizer, prompts, [it.n_options for it in test],
                                     batch_size=batch_size, progress=progress)
+    if method == "json_zs":
+        return json_zero_shot(test, simulator, batch_size=batch_size, progress=progress)
     raise KeyError(f"unknown model method {method!r}; choose one of {', '.join(MODEL_METHODS)}")
 
 
@@ -80,14 +109,18 @@ def evaluate_model(method: str, test: Dataset, simulator, *, dataset: str, split
     """Run a language-model method on `test` and score it (tidy rows, as for the baselines)."""
     predictions = model_predictions(method, test, simulator, batch_size=batch_size, progress=progress)
     frame = tidy_scores(test, predictions, method=method, dataset=dataset, split=split, model=model, adapter=adapter)
-    frame["coverage"] = 1.0
+    frame["coverage"] = sum(p is not None for p in predictions) / max(len(test), 1)
     return frame
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """Mean of each metric per (method, dataset, split), with the number of items scored."""
     keys = ["method", "model", "adapter", "dataset", "split"]
+    if results.empty:
+        return pd.DataFrame(columns=[*keys, *METRICS, "n"])
     means = results.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
-    counts = results[results["metric"] == results["metric"].iloc[0]].groupby(keys).size().rename("n")
-    ordered = [m for m in METRICS if m in means.columns]
-    return means[ordered].join(counts).reset_index()
+    first_metric = results[results["metric"] == results["metric"].iloc[0]]
+    table = means[[m for m in METRICS if m in means.columns]].join(first_metric.groupby(keys).size().rename("n"))
+    if "coverage" in results:
+        table = table.join(first_metric.groupby(keys)["coverage"].first())
+    return table.reset_index()

@@ -72,3 +72,26 @@ def test_baselines_command_on_real_data(survey_root, tmp_path, capsys):
                  "--test", "wvs_valid:C1-Q2", "--methods", "uniform", "loo_mean", "--output", str(out)]) == 0
     table = capsys.readouterr().out
     assert "0.812" in table and "0.664" in table  # paper-compatible 1-JSD of loo_mean and uniform (../shared/README.md)
+
+
+def test_json_zero_shot_counts_unparseable_answers(tiny_dir, monkeypatch):
+    from survey_sim.data import Dataset
+    from survey_sim.evaluation import evaluate_model
+    from survey_sim.scoring import Simulator
+    from tiny import make_item
+
+    simulator = Simulator(tiny_dir)
+    answers = ['{"A": 70, "B": 30}', "no idea"]  # what the model "generates" for the two rows
+    monkeypatch.setattr(simulator.tokenizer, "batch_decode", lambda ids, **kw: answers[: len(ids)])
+    test = Dataset("t", [make_item("Peru", k=2), make_item("Japan", k=2)])
+    frame = evaluate_model("json_zs", test, simulator, dataset="t", split="all", model="tiny")
+    assert frame["coverage"].iloc[0] == 0.5
+    assert frame["group"].unique().tolist() == ["Peru"]
+    assert frame["pred"].iloc[0] == "[0.7, 0.3]"
+
+
+def test_json_answers_parse_into_distributions():
+    from survey_sim.prompts import parse_json_answer
+
+    assert parse_json_answer('Sure! ```json\n{"A": 60, "B": 40}\n```', 2).tolist() == [0.6, 0.4]
+    assert parse_json_answer("I cannot answer that.", 2) is None
