@@ -89,8 +89,33 @@ def group_instruction(description: str, lang: Lang = "en") -> str:
     return GROUP_INSTRUCTION[_lang(lang)].format(group=description)
 
 
+# Natural descriptions of the SubPOP-Eval groups; others fall back to "someone ... whose X is Y".
+SUBPOP_DESCRIPTIONS = {
+    "CREGION: Northeast": "someone from the Northeast of the United States",
+    "CREGION: South": "someone from the South of the United States",
+    "EDUCATION: College graduate/some postgrad": "a college graduate in the United States",
+    "EDUCATION: Less than high school": "someone in the United States who did not finish high school",
+    "INCOME: $100,000 or more": "someone in the United States with a household income of $100,000 or more",
+    "INCOME: Less than $30,000": "someone in the United States with a household income of less than $30,000",
+    "POLIDEOLOGY: Conservative": "a conservative in the United States",
+    "POLIDEOLOGY: Liberal": "a liberal in the United States",
+    "POLIDEOLOGY: Moderate": "a political moderate in the United States",
+    "POLPARTY: Democrat": "a Democrat in the United States",
+    "POLPARTY: Republican": "a Republican in the United States",
+    "RACE: Asian": "an Asian American", "RACE: Black": "a Black American",
+    "RACE: Hispanic": "a Hispanic American", "RACE: White": "a White American",
+    "RELIG: Atheist": "an atheist in the United States", "RELIG: Hindu": "a Hindu in the United States",
+    "RELIG: Jewish": "a Jewish person in the United States", "RELIG: Muslim": "a Muslim in the United States",
+    "RELIG: Protestant": "a Protestant in the United States",
+    "SEX: Female": "a woman in the United States", "SEX: Male": "a man in the United States",
+}
+
+
 def describe_subpop(group: str) -> str:
-    """"POLPARTY: Democrat" -> "someone in the United States whose political party is Democrat"."""
+    """"POLPARTY: Democrat" -> "a Democrat in the United States"; unknown groups read
+    "someone in the United States whose {attribute} is {value}"."""
+    if group in SUBPOP_DESCRIPTIONS:
+        return SUBPOP_DESCRIPTIONS[group]
     attribute, _, value = group.partition(": ")
     label = SUBPOP_ATTRIBUTES.get(attribute.strip().upper(), attribute.strip().lower())
     return f"someone in the United States whose {label} is {value.strip()}" if value else group

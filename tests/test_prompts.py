@@ -65,8 +65,17 @@ def test_group_template():
     prompt = build_prompt(("Is it good?", ["Yes", "No"], "a Democrat in the United States"), group_kind="description")
     assert prompt.startswith("How would a Democrat in the United States answer the following question:\n\n")
     subpop = make_item(group="POLPARTY: Democrat", survey="gss")
-    assert build_prompt(subpop).startswith(
-        "How would someone in the United States whose political party is Democrat answer the following question:")
+    assert build_prompt(subpop).startswith("How would a Democrat in the United States answer the following question:")
+    other = make_item(group="MARITAL: Widowed", survey="gss")
+    assert build_prompt(other).startswith("How would someone in the United States whose marital is Widowed answer")
+
+
+@pytest.mark.integration
+def test_every_subpop_group_has_a_natural_description(survey_root):
+    from survey_sim.data import load_dataset
+    from survey_sim.prompts import SUBPOP_DESCRIPTIONS
+
+    assert {it.group for it in load_dataset("subpop", root=survey_root)} == set(SUBPOP_DESCRIPTIONS)
 
 
 def test_option_letters():
