@@ -32,3 +32,22 @@ def test_missing_data_root_is_a_message_not_a_traceback(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert at.error and "SURVEY_SIM_DATA" in at.error[0].value
+
+
+def test_data_page_reports_splits_and_drops(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    at.selectbox(key="data_dataset").set_value("pew").run()
+    assert not at.exception
+    assert any("dropped" in e.label for e in at.expander)
+    assert len(at.dataframe) >= 2  # summary and splits
+
+
+def test_scrambled_file_is_flagged_on_the_data_page(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="data_dataset").set_value("wvs_c1q1_scrambled").run()
+    assert not at.exception and at.warning and "scrambled" in at.warning[0].value

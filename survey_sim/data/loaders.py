@@ -217,9 +217,9 @@ def load_dataset(name: str, root: str | Path | None = None, allow_scrambled: boo
     spec = dataset_spec(name)
     if spec.scrambled and not allow_scrambled:
         raise ValueError(
-            f"data set {name!r} has its option order scrambled per row (see ../shared/README.md); "
-            "its letters carry no meaning across rows. Pass allow_scrambled=True (CLI: --allow-scrambled) "
-            "only to inspect it, never to train on it."
+            f"data set {name!r} lists its shares in a scrambled order and has no option texts "
+            "(see README, 'Data'); its C1-Q1 rows are rebuilt from checked sources in the `wvs` data set. "
+            "Pass allow_scrambled=True (CLI: --allow-scrambled) only to inspect it, never to train on it."
         )
     builder = BUILDERS.get(spec.format)
     if builder is not None:
