@@ -5,11 +5,11 @@ pages/ and calls into the `survey_sim` package, which never imports streamlit.
 """
 import streamlit as st
 
-st.set_page_config(page_title="survey-sim", page_icon="🌍", layout="wide")
+st.set_page_config(page_title="survey-sim", page_icon=":material/public:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/compare.py", title="Compare", icon="📊", default=True),
-    st.Page("pages/data.py", title="Data", icon="🗂️"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/bar_chart:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
 ])
 st.sidebar.caption("survey-sim: simulated survey answers are simulations, not survey data.")
 navigation.run()
