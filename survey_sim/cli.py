@@ -130,8 +130,7 @@ def add_config_flags(parser, config_class) -> None:
         elif isinstance(default, list):
             parser.add_argument(flag, nargs="*", default=None, help=f"default: {' '.join(default) or '(none)'}")
         else:
-            kind = type(default) if default is not None else str
-            kind = int if f.name in ("max_valid_items",) else kind
+            kind = {"int": int, "float": float}.get(str(f.type).split("|")[0].strip(), str)  # "int | None" -> int
             parser.add_argument(flag, type=kind, default=None, help=f"default: {default}")
 
 

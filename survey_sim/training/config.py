@@ -28,8 +28,10 @@ class TrainConfig:
         lang: prompt language ("en" / "zh"; None = each item's own).
         chat: wrap prompts in the chat template.
         dtype: weights' dtype; bf16: mixed-precision autocast (CUDA, or CPUs that support it).
-        max_valid_items: score at most this many validation items per epoch (a seeded sample),
-            None for all.
+        max_valid_items: score at most this many validation items per evaluation (a seeded
+            sample), None for all.
+        eval_steps: evaluate (and checkpoint) every this many optimiser steps instead of every
+            epoch; the best evaluation's adapter is kept.
         seed: everything random (LoRA init, order, shuffling, sampling).
     """
 
@@ -56,6 +58,7 @@ class TrainConfig:
     dtype: str = "float32"
     bf16: bool = False
     max_valid_items: int | None = None
+    eval_steps: int | None = None
     seed: int = 0
 
     def __post_init__(self):
@@ -70,6 +73,8 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.epochs <= 0 and self.max_steps <= 0:
             raise ValueError("set epochs > 0 or max_steps > 0")
+        if self.eval_steps is not None and self.eval_steps < 1:
+            raise ValueError(f"eval_steps must be at least 1 (or None for every epoch), got {self.eval_steps}")
         if self.lang not in (None, "en", "zh"):
             raise ValueError(f"lang={self.lang!r}; choose en, zh or None")
 
