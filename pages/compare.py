@@ -1,13 +1,19 @@
-"""Compare: one question's real answer distribution, country against country."""
+"""Compare: one question's real answer distribution, country against country, and what the
+simulator predicts for each (zero-shot or with a fine-tuned adapter)."""
 import streamlit as st
 
 from survey_sim.charts import distribution_bars
 from survey_sim.data import dataset_specs
+from survey_sim.metrics import METRICS, score_pairs
+from survey_sim.models import DEFAULT_MODEL, list_adapters
 
-from pages.shared import dataset_or_stop
+from pages.shared import cached_simulator, dataset_or_stop
+
+NO_SIMULATION = "real answers only"
+ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
 
 st.title("How would people answer?")
-st.caption("Real survey answer distributions by country or group. Simulated distributions will appear beside them.")
+st.caption("Real survey answer distributions by country or group, and the simulator's prediction beside them.")
 
 specs = dataset_specs()
 name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="dataset")
@@ -33,8 +39,28 @@ if not picked:
     st.info("Pick at least one country or group.")
     st.stop()
 
-first = answers[picked[0]]
-st.markdown(f"**{first.question}**")
-if first.options is None:
-    st.warning("This source has no option texts, so letters are shown instead.")
-st.plotly_chart(distribution_bars([answers[g] for g in picked]), width="stretch")
+adapters = [a["name"] for a in list_adapters()]
+simulator_choice = st.radio("Simulate with", [NO_SIMULATION, ZERO_SHOT, *adapters], horizontal=True, key="simulator")
+
+items = [answers[g] for g in picked]
+st.markdown(f"**{items[0].question}**")
+if items[0].options is None:
+    st.warning("This source has no option texts, so letters are shown and nothing can be simulated.")
+    simulator_choice = NO_SIMULATION
+
+simulated = None
+if simulator_choice != NO_SIMULATION:
+    adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
+    with st.spinner("Simulating..."):
+        simulated = cached_simulator(adapter).predict(items)
+st.plotly_chart(distribution_bars(items, simulated), width="stretch")
+
+if simulated is not None:
+    scores = score_pairs([it.distribution for it in items], simulated)
+    scores.insert(0, "group", picked)
+    st.dataframe(scores, hide_index=True, column_config={
+        m: st.column_config.NumberColumn(m, help=METRICS[m].description, format="%.3f") for m in METRICS})
+    st.caption("Simulated answers are the model's predictions, not survey data. 1-JSD: higher is better; "
+               "EMD: lower is better; majority_acc: 1 when the top option matches.")
+elif len(items) > 1:
+    st.caption("Pick a simulator above to see predicted answers beside the real ones.")

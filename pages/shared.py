@@ -16,3 +16,10 @@ def dataset_or_stop(name: str, allow_scrambled: bool = False):
     except (DataRootNotFound, DataError, FileNotFoundError) as err:
         st.error(str(err))
         st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the model (once per session of the server)...")
+def cached_simulator(adapter: str | None = None):
+    from survey_sim.scoring import Simulator
+
+    return Simulator(adapter=adapter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from .data import SurveyItem
 
@@ -15,12 +16,20 @@ def option_labels(item: SurveyItem) -> list[str]:
     return [f"({letter}) {'<br>'.join(textwrap.wrap(text, 28))}" for letter, text in zip(letters, item.options)]
 
 
-def distribution_bars(items: list[SurveyItem], title: str = "") -> go.Figure:
-    """Grouped bars: one colour per group, one bar group per option, shares in percent."""
+def distribution_bars(items: list[SurveyItem], simulated: list | None = None, title: str = "") -> go.Figure:
+    """Grouped bars of answer shares (%), one colour per group; with `simulated` (one
+    distribution per item), each real bar (solid) is followed by its simulated twin (hatched)."""
     figure = go.Figure()
-    for item in items:
-        figure.add_bar(name=item.group, x=option_labels(item), y=item.distribution * 100,
-                       hovertemplate="%{x}<br>%{y:.1f}%<extra>" + item.group + "</extra>")
+    for i, item in enumerate(items):
+        colour = qualitative.Plotly[i % len(qualitative.Plotly)]
+        labels = option_labels(item)
+        real_name = item.group if simulated is None else f"{item.group}: real"
+        figure.add_bar(name=real_name, x=labels, y=item.distribution * 100, marker_color=colour,
+                       hovertemplate="%{x}<br>real %{y:.1f}%<extra>" + item.group + "</extra>")
+        if simulated is not None:
+            figure.add_bar(name=f"{item.group}: simulated", x=labels, y=simulated[i] * 100, marker_color=colour,
+                           marker_pattern_shape="/", marker_opacity=0.55,
+                           hovertemplate="%{x}<br>simulated %{y:.1f}%<extra>" + item.group + "</extra>")
     figure.update_layout(barmode="group", title=title, yaxis_title="share of answers (%)",
                          legend_title="group", margin=dict(t=60, b=20))
     return figure

@@ -51,3 +51,13 @@ def test_scrambled_file_is_flagged_on_the_data_page(survey_root, monkeypatch):
     at.switch_page("pages/data.py").run()
     at.selectbox(key="data_dataset").set_value("wvs_c1q1_scrambled").run()
     assert not at.exception and at.warning and "scrambled" in at.warning[0].value
+
+
+def test_compare_page_simulates_with_the_default_model(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.radio(key="simulator").set_value(at.radio(key="simulator").options[1]).run()  # zero-shot
+    assert not at.exception
+    scores = at.dataframe[0].value
+    assert list(scores["group"]) == at.multiselect[0].value
+    assert ((scores["1-jsd"] > 0) & (scores["1-jsd"] <= 1)).all()

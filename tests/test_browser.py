@@ -77,6 +77,10 @@ def test_compare_page_draws_two_countries(browser, app_url):
     no_exception(page)
     legend = page.locator(".js-plotly-plot .legendtext").all_inner_texts()
     assert len(legend) == 2
+    page.get_by_text("zero-shot (smollm2-135m)").click()  # simulate: real and simulated bars, scores table
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 4", timeout=60_000)
+    no_exception(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 

