@@ -359,7 +359,10 @@ def add_model_commands(commands) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
 
-    parser = argparse.ArgumentParser(prog="survey-sim", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="survey-sim", description="Simulate how populations answer survey questions with language models.",
+        epilog="exit codes: 0 success, 1 unexpected error, 2 bad arguments, 3 data problem. "
+               "`survey-sim COMMAND --help` shows each command's flags and examples.")
     parser.add_argument("--data-root", help="folder with the survey files (default: $SURVEY_SIM_DATA, "
                                             "then ../shared/surveys, then ~/.cache/survey-sim/surveys)")
     commands = parser.add_subparsers(dest="command", required=True)
