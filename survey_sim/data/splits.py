@@ -29,10 +29,9 @@ def question_number(item: SurveyItem) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def in_question_set(item: SurveyItem, name: str) -> bool:
-    low, high = question_sets()[name]
+def in_range(item: SurveyItem, bounds: tuple[int, int]) -> bool:
     number = question_number(item)
-    return number is not None and low <= number <= high
+    return number is not None and bounds[0] <= number <= bounds[1]
 
 
 def split_names() -> list[str]:
@@ -57,11 +56,10 @@ def parse_split(name: str) -> tuple[str | None, str | None]:
 def select(dataset: Dataset, split: str) -> Dataset:
     """The items of `dataset` in `split`. Items without an ISO code are outside every country set."""
     country, question = parse_split(split)
-    keep = []
-    for item in dataset:
-        ok = country is None or item.iso3 in country_sets()[country]
-        ok = ok and (question is None or in_question_set(item, question))
-        keep.append(ok)
+    countries = country_sets()[country] if country else None
+    bounds = question_sets()[question] if question else None
+    keep = [(countries is None or item.iso3 in countries) and (bounds is None or in_range(item, bounds))
+            for item in dataset]
     return dataset.subset(keep, name=f"{dataset.name}:{split}")
 
 

@@ -19,7 +19,7 @@ from ..data.schema import SurveyItem
 from ..losses import get_loss
 from ..metrics import score_pairs
 from ..prompts import build_prompt
-from ..scoring import Simulator, encode_prompt, letter_token_ids
+from ..scoring import Simulator, encode_prompt, letter_token_ids, option_logits
 
 
 def shuffled(item: SurveyItem, rng: random.Random) -> SurveyItem:
@@ -87,7 +87,8 @@ class DistributionTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         target, mask = inputs["target"], inputs["mask"]  # (B, L), (B, L)
-        logits = option_logits_for(model, inputs, self.letter_ids[: target.shape[1]])  # (B, L)
+        logits = option_logits(model, inputs["input_ids"], inputs["attention_mask"],
+                               self.letter_ids[: target.shape[1]])  # (B, L)
         loss = self.loss_fn(logits, target.to(logits.dtype), mask)
         return (loss, {"logits": logits}) if return_outputs else loss
 
@@ -105,12 +106,6 @@ class DistributionTrainer(Trainer):
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
-
-
-def option_logits_for(model, inputs, letter_ids):
-    from ..scoring import option_logits
-
-    return option_logits(model, inputs["input_ids"], inputs["attention_mask"], letter_ids)
 
 
 class EpochCallback(TrainerCallback):
