@@ -1,15 +1,16 @@
 """survey-sim app: real and simulated answer distributions of survey questions, by country.
 
 Run with `make run` (or `streamlit run app.py`). This file only routes: each page lives in
-pages/ and calls into the `survey_sim` package, which never imports streamlit.
+app_pages/ and calls into the `survey_sim` package, which never imports streamlit.
 """
 import streamlit as st
 
 st.set_page_config(page_title="survey-sim", page_icon=":material/public:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/compare.py", title="Compare", icon=":material/bar_chart:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", default=True),
+    st.Page("app_pages/world_map.py", title="World map", icon=":material/public:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
 ])
 st.sidebar.caption("survey-sim: simulated survey answers are simulations, not survey data.")
 navigation.run()

@@ -37,7 +37,7 @@ def test_missing_data_root_is_a_message_not_a_traceback(tmp_path, monkeypatch):
 def test_data_page_reports_splits_and_drops(survey_root, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception
     at.selectbox(key="data_dataset").set_value("pew").run()
     assert not at.exception
@@ -48,7 +48,7 @@ def test_data_page_reports_splits_and_drops(survey_root, monkeypatch):
 def test_scrambled_file_is_flagged_on_the_data_page(survey_root, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     at.selectbox(key="data_dataset").set_value("wvs_c1q1_scrambled").run()
     assert not at.exception and at.warning and "scrambled" in at.warning[0].value
 
@@ -61,3 +61,12 @@ def test_compare_page_simulates_with_the_default_model(survey_root, monkeypatch)
     scores = at.dataframe[0].value
     assert list(scores["group"]) == at.multiselect[0].value
     assert ((scores["1-jsd"] > 0) & (scores["1-jsd"] <= 1)).all()
+
+
+def test_world_map_page_simulates_every_country(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("app_pages/world_map.py").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    at.toggle(key="map_simulate").set_value(True).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2

