@@ -1,7 +1,8 @@
 """Data sets rebuilt from several files: a clean WVS wave 7 and a merged Pew.
 
-The paper's own C1-Q1 training file has its option order scrambled per row, so the WVS
-data set is rebuilt from sources whose order can be checked:
+The paper's own C1-Q1 training file has no option texts and lists its shares in a scrambled
+order (see README, "Data"), so the WVS data set is rebuilt from sources whose order can be
+checked:
 
 - `sft_wvs_valid.json` (C1-Q2, ids known, order checked against the codebook), and
 - the WVS/EVS rows of the two GlobalOpinionQA copies (`globalopinionqa-subset/eval.json`
@@ -33,14 +34,20 @@ PEW_NON_SUBSTANTIVE = {"dk/refused", "don't know/refused", "dont know/refused", 
 AGREE_ATOL = 1e-3  # two copies "agree" when every share is within 0.1 percentage point
 
 
+@lru_cache(maxsize=8)
+def raw_file(name: str, root: str) -> tuple[DatasetSpec, Dataset]:
+    """One raw file, parsed once per process: `wvs` and `pew` are both built from the same two."""
+    spec = dataset_spec(name)
+    return spec, load_file(Path(root) / spec.path, spec)
+
+
 def raw_items(root: Path, names: list[str]) -> tuple[list[SurveyItem], LoadReport]:
     """Items of several raw files, deduplicated on (question text, country); the first file wins."""
     report = LoadReport(source=" + ".join(names))
     kept: dict[tuple, SurveyItem] = {}
     conflicts = 0
     for name in names:
-        spec = dataset_spec(name)
-        dataset = load_file(root / spec.path, spec)
+        spec, dataset = raw_file(name, str(root))
         report.dropped += [f"{spec.path} {reason}" for reason in dataset.reports[0].dropped]
         report.rows_read += dataset.reports[0].rows_read
         for item in dataset:
