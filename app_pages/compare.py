@@ -16,6 +16,9 @@ st.title("How would people answer?")
 st.caption("Real survey answer distributions by country or group, and the simulator's prediction beside them.")
 
 specs = dataset_specs()
+params = st.query_params  # a shared link restores its view once; the widgets rule after that
+if "dataset" not in st.session_state and params.get("dataset") in specs:
+    st.session_state["dataset"] = params["dataset"]
 name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="dataset")
 dataset = dataset_or_stop(name)
 st.caption(f"Source: {specs[name].source}. Licence: {specs[name].licence}.")
@@ -25,6 +28,11 @@ for item in dataset:
     by_question.setdefault(item.key, []).append(item)
 questions = list(by_question.values())
 labels = [f"{items[0].question_id or ''} {items[0].question[:150]}".strip() for items in questions]
+tokens = [items[0].question_id or f"#{i}" for i, items in enumerate(questions)]  # the URL's name for a question
+if "question" not in st.session_state and params.get("q") in tokens:
+    st.session_state["question"] = tokens.index(params["q"])
+    st.session_state["picked_groups"] = params.get_all("group")
+    st.session_state["simulator"] = params.get("sim")
 chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__, key="question")
 answers = {item.group: item for item in questions[chosen]}
 
@@ -40,7 +48,11 @@ if not picked:
     st.stop()
 
 adapters = [a["name"] for a in list_adapters()]
-simulator_choice = st.radio("Simulate with", [NO_SIMULATION, ZERO_SHOT, *adapters], horizontal=True, key="simulator")
+simulators = [NO_SIMULATION, ZERO_SHOT, *adapters]
+if st.session_state.get("simulator") not in simulators:
+    st.session_state["simulator"] = NO_SIMULATION
+simulator_choice = st.radio("Simulate with", simulators, horizontal=True, key="simulator")
+st.query_params.from_dict({"dataset": name, "q": tokens[chosen], "group": picked, "sim": simulator_choice})
 
 items = [answers[g] for g in picked]
 st.markdown(f"**{items[0].question}**")

@@ -22,4 +22,4 @@ def dataset_or_stop(name: str, allow_scrambled: bool = False):
 def cached_simulator(adapter: str | None = None):
     from survey_sim.scoring import Simulator
 
-    return Simulator(adapter=adapter)
+    return Simulator(adapter=adapter, cache=True)  # predictions kept on disk: instant the second time

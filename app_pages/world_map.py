@@ -1,54 +1,108 @@
-"""World map: one question across every country, real answers and how far the simulation is off."""
+"""World map: where the simulation is wrong. One question across every country (real majority
+answer and the simulator's divergence), or a method's mean score per country over a whole
+evaluated split (from the results store)."""
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from survey_sim.data import dataset_specs
+from survey_sim.evaluation import country_means
 from survey_sim.geo import PLOTLY_CONFIG, world_map
-from survey_sim.metrics import one_minus_jsd_paper
-from survey_sim.models import DEFAULT_MODEL
+from survey_sim.leaderboard import higher_is_better, method_label, store_metrics
+from survey_sim.metrics import METRICS, score_pairs
+from survey_sim.models import DEFAULT_MODEL, list_adapters
+from survey_sim.results import RUN_KEYS, load_results
 
 from app_pages.shared import cached_simulator, dataset_or_stop
 
-st.title("World map")
-st.caption("One question across every country that answered it. Countries without data stay grey.")
+ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
+DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
 
-specs = {n: s for n, s in dataset_specs().items() if s.survey != "gss"}  # maps are for country data only
-name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="map_dataset")
-dataset = dataset_or_stop(name)
 
-by_question = {}
-for item in dataset:
-    if item.iso3:
-        by_question.setdefault(item.key, []).append(item)
-questions = sorted(by_question.values(), key=len, reverse=True)  # best-covered questions first
-labels = [f"{items[0].question_id or ''} {items[0].question[:140]} ({len(items)} countries)".strip() for items in questions]
-chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__, key="map_question")
-items = questions[chosen]
-if items[0].options is None:
-    st.info("This source has no option texts; pick another data set.")
-    st.stop()
+def divergence_colours(metric: str) -> dict:
+    """Green where the simulation is good, whichever way the metric points."""
+    return {"colorscale": "RdYlGn", "reversescale": higher_is_better(metric) is False}
 
-majority = [int(np.argmax(it.distribution)) for it in items]
-real = pd.DataFrame({
-    "iso3": [it.iso3 for it in items], "majority option": majority,
-    "hover": [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)],
-})
-st.plotly_chart(world_map(real, "majority option", "Real: the most common answer", colorscale="Turbo",
-                          zmin=0, zmax=max(it.n_options for it in items) - 1),
-                config=PLOTLY_CONFIG, width="stretch")
-st.caption("Colour = option: " + ", ".join(f"{i}: {text}" for i, text in enumerate(items[0].options)))
 
-if st.toggle(f"Simulate every country with {DEFAULT_MODEL} (zero-shot)", key="map_simulate"):
-    with st.spinner(f"Simulating {len(items)} countries..."):
-        simulated = cached_simulator(None).predict(items)
-    scores = pd.DataFrame({
-        "iso3": [it.iso3 for it in items],
-        "1-JSD": [one_minus_jsd_paper(it.distribution, p) for it, p in zip(items, simulated)],
-        "hover": [f"{it.group}<br>1-JSD {one_minus_jsd_paper(it.distribution, p):.3f}<br>"
-                  f"real: {it.options[int(np.argmax(it.distribution))]}<br>"
-                  f"simulated: {it.options[int(np.argmax(p))]}" for it, p in zip(items, simulated)],
+def one_question() -> None:
+    specs = {n: s for n, s in dataset_specs().items() if s.survey != "gss"}  # maps are for country data only
+    name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="map_dataset")
+    by_question = {}
+    for item in dataset_or_stop(name):
+        if item.iso3:
+            by_question.setdefault(item.key, []).append(item)
+    questions = sorted(by_question.values(), key=len, reverse=True)  # best-covered questions first
+    labels = [f"{items[0].question_id or ''} {items[0].question[:140]} ({len(items)} countries)".strip()
+              for items in questions]
+    chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__,
+                          key="map_question")
+    items = questions[chosen]
+    if items[0].options is None:
+        st.info("This source has no option texts; pick another data set.")
+        return
+
+    majority = [int(np.argmax(it.distribution)) for it in items]
+    real = pd.DataFrame({
+        "iso3": [it.iso3 for it in items], "majority option": majority,
+        "hover": [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)],
     })
-    st.plotly_chart(world_map(scores, "1-JSD", "Simulated vs real: 1-JSD (paper-compatible; higher is better)",
-                              colorscale="RdYlGn", zmin=0.5, zmax=1.0), config=PLOTLY_CONFIG, width="stretch")
-    st.caption("These are simulations, not survey data.")
+    st.plotly_chart(world_map(real, "majority option", "Real: the most common answer", colorscale="Turbo",
+                              zmin=0, zmax=max(it.n_options for it in items) - 1),
+                    config=PLOTLY_CONFIG, width="stretch")
+    st.caption("Colour = option: " + ", ".join(f"{i}: {text}" for i, text in enumerate(items[0].options)))
+
+    left, right = st.columns(2)
+    simulators = ["(none)", ZERO_SHOT, *(a["name"] for a in list_adapters())]
+    choice = left.selectbox("Simulate every country with", simulators, key="map_simulator")
+    metric = right.radio("Divergence", list(DIVERGENCES), format_func=DIVERGENCES.get, horizontal=True, key="map_metric")
+    if choice == "(none)":
+        return
+    with st.spinner(f"Simulating {len(items)} countries..."):
+        simulated = cached_simulator(None if choice == ZERO_SHOT else choice).predict(items)
+    scores = score_pairs([it.distribution for it in items], simulated)
+    frame = pd.DataFrame({
+        "iso3": [it.iso3 for it in items], metric: scores[metric],
+        "hover": [f"{it.group}<br>{DIVERGENCES[metric]} {s:.3f}<br>real: {it.options[int(np.argmax(it.distribution))]}"
+                  f"<br>simulated: {it.options[int(np.argmax(p))]}" for it, p, s in zip(items, simulated, scores[metric])],
+    })
+    better = "higher" if higher_is_better(metric) else "lower"
+    st.plotly_chart(world_map(frame, metric, f"{choice} vs real: {DIVERGENCES[metric]} ({better} is better)",
+                              **divergence_colours(metric)), config=PLOTLY_CONFIG, width="stretch")
+    st.caption("Simulated answers are the model's predictions, not survey data.")
+
+
+def split_average() -> None:
+    results = load_results()
+    if results.empty:
+        st.info("No evaluations yet. Evaluate a method on a split, then its map appears here, e.g.")
+        st.code("survey-sim evaluate --method zero_shot --test wvs:C1-Q2\n"
+                "survey-sim baselines --train wvs:C1-Q1 --test wvs:C1-Q2", language="bash")
+        return
+    runs = results[RUN_KEYS].drop_duplicates().reset_index(drop=True)
+    labels = [f"{method_label(r.method, r.model, r.adapter)} on {r.dataset}:{r.split}" for r in runs.itertuples()]
+    chosen = st.selectbox("Evaluated run", range(len(runs)), format_func=labels.__getitem__, key="map_run")
+    metrics = store_metrics(results)
+    metric = st.radio("Metric", metrics, index=metrics.index("1-jsd_paper") if "1-jsd_paper" in metrics else 0,
+                      horizontal=True, key="map_run_metric", format_func=lambda m: m,
+                      help="; ".join(f"{m}: {METRICS[m].description}" for m in metrics if m in METRICS))
+    run = results[(results[RUN_KEYS] == runs.iloc[chosen]).all(axis=1)]
+    means = country_means(run, metric)
+    if means.empty:
+        st.info("This run has no countries with an ISO code (e.g. US subpopulations): nothing to map.")
+        return
+    means["hover"] = [f"{g}<br>mean {metric} {v:.3f} over {n} questions" for g, v, n in zip(means.group, means.value, means.n)]
+    better = {True: "higher is better", False: "lower is better", None: ""}[higher_is_better(metric)]
+    st.plotly_chart(world_map(means, "value", f"{labels[chosen]}: mean {metric} per country ({better})",
+                              **divergence_colours(metric)), config=PLOTLY_CONFIG, width="stretch")
+    st.dataframe(means.drop(columns="hover").sort_values("value"), hide_index=True,
+                 column_config={"value": st.column_config.NumberColumn(metric, format="%.3f")})
+
+
+st.title("World map")
+st.caption("Where answers differ, and where the simulation is wrong. Countries without data stay grey.")
+mode = st.radio("Show", ["One question", "A split, averaged"], horizontal=True, key="map_mode",
+                help="A split's map comes from the results store: every evaluated method, baselines included.")
+if mode == "One question":
+    one_question()
+else:
+    split_average()

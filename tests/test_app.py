@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from small_results import write_small_store
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.integration
 
@@ -63,10 +65,160 @@ def test_compare_page_simulates_with_the_default_model(survey_root, monkeypatch)
     assert ((scores["1-jsd"] > 0) & (scores["1-jsd"] <= 1)).all()
 
 
-def test_world_map_page_simulates_every_country(survey_root, monkeypatch):
+# --- leaderboard and uploads: temporary stores, so nothing depends on local files -------------
+
+VALID_CSV = b"question_id,question,group,option,share\nq1,Happy?,France,Yes,0.7\nq1,Happy?,France,No,0.3\n"
+INVALID_JSONL = b'{"question": "Q", "options": ["a", "b"], "group": "X", "shares": [0.5]}'
+
+
+def open_page(page: str, timeout: int = 60) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    return at.switch_page(page).run()
+
+
+def test_leaderboard_page_shows_methods_by_splits(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))  # the leaderboard needs no survey files
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(write_small_store(tmp_path / "results.parquet")))
+    at = open_page("app_pages/leaderboard.py")
+    assert not at.exception
+    assert at.selectbox(key="leaderboard_metric").value == "1-jsd_paper"
+    table = at.dataframe[0].value  # means
+    assert list(table.index) == ["uniform", "zero_shot (smollm2-135m)", "adapter:mine"]
+    assert list(table.columns) == ["wvs:C1-Q2", "wvs:C1-Q3"]
+    assert at.dataframe[1].value.loc["zero_shot (smollm2-135m)", "wvs:C1-Q2"] == "2 (50.0%)"
+    assert at.get("plotly_chart") and at.get("download_button")
+    at.selectbox(key="leaderboard_metric").set_value("emd").run()
+    assert not at.exception
+    assert "survey-sim results --metric emd --store" in at.code[0].value
+
+
+def test_leaderboard_page_on_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.parquet"))
+    at = open_page("app_pages/leaderboard.py")
+    assert not at.exception and "has no rows yet" in at.info[0].value
+    assert "survey-sim baselines --test" in at.code[0].value and not at.dataframe
+
+
+def test_data_page_stores_a_valid_upload_and_shows_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))  # uploads work without the survey files
+    monkeypatch.setenv("SURVEY_SIM_UPLOADS", str(tmp_path / "uploads"))
+    at = open_page("app_pages/data.py")
+    at.file_uploader(key="upload_file").set_value(("my rows.csv", VALID_CSV, "text/csv"))
+    at.button(key="FormSubmitter:upload_form-Check and store").click().run()
+    assert not at.exception and not at.error
+    assert "my_rows.csv is valid and stored" in at.success[0].value
+    assert (tmp_path / "uploads" / "my_rows.csv").read_bytes() == VALID_CSV
+    assert at.selectbox(key="data_dataset").value == "upload:my_rows.csv"  # browsed right away
+    assert at.dataframe[1].value["answers"].tolist() == ["Yes 70% | No 30%"]
+    at.file_uploader(key="upload_file").set_value(("my rows.csv", VALID_CSV, "text/csv"))
+    at.button(key="FormSubmitter:upload_form-Check and store").click().run()
+    assert not at.exception and "already uploaded" in at.error[0].value  # replacing needs the checkbox
+
+
+def test_data_page_names_the_bad_row_of_an_upload(tmp_path, monkeypatch, survey_root):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    monkeypatch.setenv("SURVEY_SIM_UPLOADS", str(tmp_path / "uploads"))
+    at = open_page("app_pages/data.py")
+    at.file_uploader(key="upload_file").set_value(("bad.jsonl", INVALID_JSONL, "application/json"))
+    at.button(key="FormSubmitter:upload_form-Check and store").click().run()
+    assert not at.exception and not at.success
+    assert "bad.jsonl" in at.error[0].value and "row 0: field 'shares': has 1 values for 2 options" in at.error[0].value
+    assert not (tmp_path / "uploads" / "bad.jsonl").exists()
+    assert at.selectbox(key="data_dataset").value == "wvs_valid"  # browsing the real data sets is untouched
+
+
+# --- fine-tune, ask the world, world map, shareable links --------------------------------------
+
+@pytest.fixture
+def fine_tune_page(survey_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/fine_tune.py").run()
+    assert not at.exception
+    return at
+
+
+def test_the_form_holds_the_papers_recipe(fine_tune_page):
+    page = fine_tune_page
+    numbers = {n.label: n.value for n in page.number_input}
+    assert (numbers["LoRA r"], numbers["LoRA alpha"], numbers["LoRA dropout"]) == (8, 32, 0.05)
+    assert numbers["Learning rate"] == 1e-4
+    assert page.radio[0].value == "kl"
+    assert "Nothing running." in [c.value for c in page.caption]
+
+
+def test_a_bad_adapter_name_is_refused_with_a_message(fine_tune_page, tmp_path):
+    page = fine_tune_page
+    page.text_input[0].set_value("no spaces allowed")
+    page.button(key="FormSubmitter:train-Start fine-tuning").click().run()
+    assert not page.exception
+    assert page.error and "adapter name 'no spaces allowed'" in page.error[0].value
+    assert not (tmp_path / "models" / "jobs" / "1.config.json").exists()
+
+
+def test_ask_the_world_maps_every_known_country(survey_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))  # the prediction cache goes here
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("app_pages/ask_the_world.py").run()
+    assert not at.exception and at.info  # nothing asked yet
+    at.button(key="FormSubmitter:ask-Ask every country").click().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    assert "simulation" in at.warning[0].value
+    assert at.caption[0].value.startswith("104 countries simulated")
+    at.text_area[1].set_value("Only one option")
+    at.button(key="FormSubmitter:ask-Ask every country").click().run()
+    assert at.error and "options: 1 given" in at.error[0].value
+
+
+def test_world_map_scores_one_question_with_either_metric(survey_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page("app_pages/world_map.py").run()
-    assert not at.exception and len(at.get("plotly_chart")) == 1
-    at.toggle(key="map_simulate").set_value(True).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1  # the real majority answers
+    at.selectbox(key="map_simulator").set_value("zero-shot (smollm2-135m)").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
+    at.radio(key="map_metric").set_value("emd").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+def test_world_map_averages_an_evaluated_split(survey_root, tmp_path, monkeypatch):
+    from survey_sim.data import load_dataset, select
+    from survey_sim.evaluation import evaluate_baselines
+    from survey_sim.results import append_results
+
+    wvs = load_dataset("wvs_valid", root=survey_root)
+    results = evaluate_baselines(["uniform"], select(wvs, "C1-Q2"), select(wvs, "C1-Q2"), dataset="wvs_valid",
+                                 split="C1-Q2")
+    append_results(results, tmp_path / "results.parquet")
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.parquet"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/world_map.py").run()
+    at.radio(key="map_mode").set_value("A split, averaged").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    assert len(table) == 46 and table["n"].sum() == 1586  # C1-Q2: 46 countries, 1,586 rows
+    at.radio(key="map_run_metric").set_value("emd").run()
+    assert not at.exception
+
+
+def test_compare_view_is_kept_in_the_url(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="question").select_index(5).run()
+    shared = {key: at.query_params[key] for key in ("dataset", "q", "group", "sim")}
+    assert shared["dataset"] == "wvs_valid" and len(shared["group"]) == 2
+    opened = AppTest.from_file(APP, default_timeout=60)
+    for key, values in shared.items():
+        opened.query_params[key] = values
+    not_the_default = at.multiselect[0].options[-2:]
+    opened.query_params["group"] = not_the_default
+    opened.run()
+    assert not opened.exception
+    assert opened.selectbox(key="question").value == 5
+    assert opened.multiselect[0].value == not_the_default

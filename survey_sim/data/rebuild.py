@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import build_cache
 from .loaders import BUILDERS, load_file
 from .manifest import DatasetSpec, dataset_spec
 from .schema import Dataset, LoadReport, SurveyItem
@@ -168,9 +169,10 @@ BUILDS = {"wvs_rebuilt": build_wvs, "pew_merged": build_pew, "wvs_rebuilt_zh": b
 
 @lru_cache(maxsize=8)
 def cached_build(name: str, root: str) -> Dataset:
-    """Each rebuilt data set is built once per process (matching takes seconds)."""
+    """Each rebuilt data set is built once per process (matching takes seconds), and once per
+    change of its inputs across processes (the disk cache of `build_cache`)."""
     spec = dataset_spec(name)
-    return BUILDS[spec.format](spec, Path(root))
+    return build_cache.cached(name, Path(root), lambda: BUILDS[spec.format](spec, Path(root)))
 
 
 for _format in BUILDS:

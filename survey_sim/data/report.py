@@ -22,6 +22,17 @@ def dataset_summary(dataset: Dataset) -> dict:
     }
 
 
+def items_table(dataset: Dataset) -> pd.DataFrame:
+    """One line per row, answers written out ("Yes 60% | No 40%"), for reading a data set."""
+    def answers(item) -> str:
+        labels = item.options or [chr(ord("A") + i) for i in range(item.n_options)]  # no texts: letters
+        return " | ".join(f"{label} {share:.0%}" for label, share in zip(labels, item.distribution))
+
+    return pd.DataFrame({"question_id": [it.question_id for it in dataset], "question": [it.question for it in dataset],
+                         "group": [it.group for it in dataset], "iso3": [it.iso3 for it in dataset],
+                         "answers": [answers(it) for it in dataset]})
+
+
 def unmapped_groups(dataset: Dataset) -> list[str]:
     """Country-like groups with no ISO code, non-national samples listed apart."""
     return sorted({it.group for it in dataset if it.iso3 is None and it.survey != "gss"})

@@ -67,7 +67,8 @@ def parse_user(record: dict, spec: DatasetSpec) -> dict:
 
 def csv_records(path: Path) -> list[dict]:
     """Long CSV -> one record per (question, group), options in file order."""
-    with open(path, newline="", encoding="utf-8") as f:
+    # utf-8-sig: spreadsheet programs often start a CSV export with a byte-order mark
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         columns = set(reader.fieldnames or [])
         value_column = "share" if "share" in columns else "count"

@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from ..losses import LOSSES
-from ..models import DEFAULT_MODEL
+from ..models import ADAPTER_NAME, DEFAULT_MODEL
 
 
 @dataclass
@@ -62,6 +62,9 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
+        if not ADAPTER_NAME.match(self.name):
+            raise ValueError(f"adapter name {self.name!r}: use letters, digits, '.', '_' and '-', "
+                             "starting with a letter or digit")
         if self.loss not in LOSSES:
             raise ValueError(f"loss={self.loss!r}; choose one of {', '.join(sorted(LOSSES))}")
         for name in ("lora_r", "lora_alpha", "batch_size", "grad_accum"):

@@ -11,13 +11,12 @@ from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
 from ..data import load_dataset, select
-from ..data.manifest import PROJECT_ROOT
-from ..models import ADAPTERS_DIR, load_model, save_adapter
+from ..models import ADAPTERS_DIR, MODELS_DIR, load_model, save_adapter
 from .config import TrainConfig
 from .status import StatusCallback, write_status
 from .trainer import Collator, DistributionDataset, DistributionTrainer, EpochCallback, seed_everything
 
-RUNS_DIR = PROJECT_ROOT / "models" / "runs"
+RUNS_DIR = MODELS_DIR / "runs"
 
 
 def training_items(config: TrainConfig, data_root=None):

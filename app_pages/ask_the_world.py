@@ -1,0 +1,69 @@
+"""Ask the world (for the classroom): type a question, see how the simulator thinks every
+country would answer it. Nothing on this page is survey data."""
+import time
+
+import streamlit as st
+
+from survey_sim.ask import answers_table, country_items, known_countries, parse_options
+from survey_sim.geo import PLOTLY_CONFIG, world_map
+from survey_sim.models import DEFAULT_MODEL, list_adapters
+
+from app_pages.shared import cached_simulator, dataset_or_stop
+
+ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
+EXAMPLE_QUESTION = "How much do you trust artificial intelligence to make decisions that affect your life?"
+EXAMPLE_OPTIONS = "A great deal\nQuite a lot\nNot very much\nNone at all"
+
+
+@st.cache_resource(show_spinner="Finding the countries the model knows...")
+def countries() -> dict[str, str]:
+    return known_countries(dataset_or_stop("wvs"), [dataset_or_stop("pew")])
+
+
+st.title("Ask the world")
+st.warning("Every answer on this page is a **simulation** by a language model, not survey data. "
+           "Use it to ask how the model *thinks* countries differ, then compare with real surveys on the other pages.",
+           icon=":material/smart_toy:")
+
+adapters = [a["name"] for a in list_adapters()]
+with st.form("ask"):
+    question = st.text_area("Question", EXAMPLE_QUESTION, height=80)
+    options_text = st.text_area("Answer options, one per line", EXAMPLE_OPTIONS, height=140)
+    simulator_choice = st.selectbox("Simulate with", [ZERO_SHOT, *adapters])
+    if st.form_submit_button("Ask every country", type="primary"):
+        st.session_state["asked"] = (question, options_text, simulator_choice)
+
+if "asked" not in st.session_state:
+    st.info("Type a question and its options, then ask every country.")
+    st.stop()
+question, options_text, simulator_choice = st.session_state["asked"]
+try:
+    items = country_items(question, parse_options(options_text), countries())
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
+started = time.perf_counter()
+with st.spinner(f"Simulating {len(items)} countries..."):
+    table = answers_table(items, cached_simulator(adapter).predict(items, batch_size=32))
+st.caption(f"{len(items)} countries simulated with {simulator_choice} in {time.perf_counter() - started:.1f} s "
+           "(predictions are cached: asking again is instant).")
+
+options = list(items[0].options)
+table["hover"] = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share
+                  in zip(table["country"], table["most likely answer"], table[options].max(axis=1))]
+st.plotly_chart(world_map(table, "majority", f"Simulated: the most likely answer to “{question.strip()[:90]}”",
+                          colorscale="Turbo", zmin=0, zmax=len(options) - 1),
+                config=PLOTLY_CONFIG, width="stretch")
+st.caption("Colour = option: " + ", ".join(f"{i}: {text}" for i, text in enumerate(options)))
+
+option = st.selectbox("Share choosing", options, key="ask_option")
+table["share hover"] = [f"{c}<br>{option}: {s:.0%}" for c, s in zip(table["country"], table[option])]
+st.plotly_chart(world_map(table, option, f"Simulated share answering “{option}”", hover="share hover",
+                          colorscale="Viridis", zmin=0, zmax=1), config=PLOTLY_CONFIG, width="stretch")
+
+shown = table[["country", "iso3", "most likely answer", *options]]
+st.dataframe(shown, hide_index=True, column_config={o: st.column_config.ProgressColumn(o, format="percent", min_value=0,
+                                                                                      max_value=1) for o in options})
+st.download_button("Download the simulated shares (CSV)", shown.to_csv(index=False), "ask_the_world.csv", "text/csv")

@@ -1,0 +1,57 @@
+"""Leaderboard: every method's mean score on every data set and split in the results store."""
+import pandas as pd
+import streamlit as st
+
+from survey_sim.charts import leaderboard_bars
+from survey_sim.leaderboard import (DEFAULT_METRIC, FILL_COMMANDS, best_cells, coverage_cells, higher_is_better,
+                                    leaderboard_rows, results_command, store_metrics, wide)
+from survey_sim.metrics import METRICS
+from survey_sim.results import load_results, results_path
+
+
+@st.cache_data(show_spinner="Reading the results store...")
+def cached_results(path: str, modified: float):
+    return load_results(path)  # `modified` in the key: a new evaluation shows on the next rerun
+
+
+def describe(metric: str) -> str:
+    return f"{metric}: {METRICS[metric].description}" if metric in METRICS else metric
+
+
+st.title("Leaderboard")
+st.caption("Mean score per row of each data set and split, from every evaluation run so far "
+           "(`survey-sim baselines`, `survey-sim evaluate`).")
+
+store = results_path()
+results = cached_results(str(store), store.stat().st_mtime if store.exists() else 0.0)
+if results.empty:
+    st.info(f"The results store `{store}` has no rows yet. Fill it from the command line, then reload this page:")
+    st.code("\n".join(FILL_COMMANDS), language="bash")
+    st.stop()
+
+metrics = store_metrics(results)
+metric = st.selectbox("Metric", metrics, index=metrics.index(DEFAULT_METRIC) if DEFAULT_METRIC in metrics else 0,
+                      format_func=describe, key="leaderboard_metric")
+rows = leaderboard_rows(results, metric)
+better = higher_is_better(metric)
+
+st.subheader(f"{metric}, methods x splits")
+means = wide(rows, "mean")
+shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")  # text: the grid would write "None" for NaN
+if better is not None:  # bold the best method of each split
+    bold = best_cells(means, better).replace({True: "font-weight: bold", False: ""})
+    shown = shown.style.apply(lambda _: bold, axis=None)
+st.dataframe(shown)
+st.caption(f"{'Higher' if better else 'Lower'} is better; bold: the best in each column; –: not run on that split."
+           if better is not None else "–: not run on that split.")
+st.plotly_chart(leaderboard_bars(rows, metric))
+
+st.subheader("Rows scored")
+st.caption("How many rows of the split each mean is over; in brackets the share of the split, where a method "
+           "can answer only part of it (e.g. loo_mean needs another country on the same question).")
+st.dataframe(coverage_cells(rows))
+
+st.markdown("**The same on the command line**")
+st.code(results_command(metric, store, csv="leaderboard.csv"), language="bash")
+st.download_button("Download as CSV", rows.to_csv(index=False), file_name=f"leaderboard_{metric}.csv",
+                   mime="text/csv", key="leaderboard_csv")

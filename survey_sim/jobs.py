@@ -1,0 +1,282 @@
+"""Background fine-tuning jobs: a queue in SQLite and one worker process at a time.
+
+`submit(config)` records a queued job and makes sure a worker is running. The worker
+(`python -m survey_sim.jobs work`, started in its own session so it outlives page reloads,
+closed browsers and a stopped app) takes the oldest queued job, runs it as a separate process
+with the CLI's `train` command (log to a file, progress to a JSON status file), records how it
+ended, and goes on until the queue is empty. So one run at a time uses the machine, and a
+second request waits in the queue.
+
+Liveness is an exclusive `flock` on `worker.lock`, held by the worker and inherited by its
+`train` process: the kernel drops it when both are gone, however they died. `reconcile()`
+(called by the app on every view) marks "running" jobs failed when nobody holds the lock,
+and starts a worker when jobs are queued but none is running.
+
+States: queued -> running -> done | failed | cancelled (a queued job can also be cancelled).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .models import list_adapters, models_dir
+from .training.config import TrainConfig
+from .training.status import read_status
+
+STATES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    config TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    pid INTEGER,
+    returncode INTEGER,
+    error TEXT
+)"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the jobs table, with the paths of its files."""
+
+    id: int
+    name: str
+    state: str
+    config: dict
+    created: float
+    started: float | None
+    finished: float | None
+    pid: int | None
+    returncode: int | None
+    error: str | None
+    folder: Path
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder / f"{self.id}.log"
+
+    @property
+    def status_path(self) -> Path:
+        return self.folder / f"{self.id}.status.json"
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / f"{self.id}.config.json"
+
+    def status(self) -> dict:
+        """The latest progress the training process wrote (step, loss, validation, ETA)."""
+        return read_status(self.status_path)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+class JobQueue:
+    """The jobs of one folder (default models/jobs, under $SURVEY_SIM_MODELS if set): its SQLite
+    file, logs and lock."""
+
+    def __init__(self, folder: str | Path | None = None, adapters_root: str | Path | None = None):
+        # Looked up when created, not imported, so $SURVEY_SIM_MODELS set later still counts.
+        self.folder = Path(folder or models_dir() / "jobs")
+        self.adapters_root = Path(adapters_root or models_dir() / "adapters")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.folder / "jobs.sqlite"
+        self.lock_path = self.folder / "worker.lock"
+        with self._connect() as db:
+            db.execute(SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One short transaction per call; the timeout rides out the other process's writes.
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def _job(self, row: sqlite3.Row) -> Job:
+        return Job(**{**dict(row), "config": json.loads(row["config"])}, folder=self.folder)
+
+    # --- what the app calls ----------------------------------------------------------------
+
+    def submit(self, config: TrainConfig, start_worker: bool = True) -> Job:
+        """Queue a fine-tuning run; refuses a name that an adapter or an active job already has."""
+        self.check_name_free(config.name)
+        with self._connect() as db:
+            cursor = db.execute("INSERT INTO jobs (name, state, config, created) VALUES (?, 'queued', ?, ?)",
+                                (config.name, config.to_json(), time.time()))
+            job = self._job(db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone())
+        job.config_path.write_text(config.to_json())
+        if start_worker:
+            self.ensure_worker()
+        return job
+
+    def check_name_free(self, name: str) -> None:
+        if any(a["name"] == name for a in list_adapters(self.adapters_root, include_invalid=True)):
+            raise ValueError(f"an adapter named {name!r} already exists; choose another name")
+        if any(j.name == name for j in self.jobs(states=ACTIVE)):
+            raise ValueError(f"a queued or running job is already training {name!r}")
+
+    def jobs(self, states: tuple[str, ...] = STATES) -> list[Job]:
+        """Jobs in the given states, newest first."""
+        marks = ", ".join("?" * len(states))
+        with self._connect() as db:
+            rows = db.execute(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id DESC", states).fetchall()
+        return [self._job(r) for r in rows]
+
+    def get(self, job_id: int) -> Job:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no job {job_id}")
+        return self._job(row)
+
+    def cancel(self, job_id: int) -> Job:
+        """Cancel a queued job, or stop a running one (SIGTERM to its train process)."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no job {job_id}")
+            if row["state"] not in ACTIVE:
+                raise ValueError(f"job {job_id} is already {row['state']}")
+            db.execute("UPDATE jobs SET state = 'cancelled', finished = ? WHERE id = ?", (time.time(), job_id))
+        if row["state"] == "running" and row["pid"]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(row["pid"], signal.SIGTERM)  # the worker sees it end and moves on to the next job
+        return self.get(job_id)
+
+    def worker_alive(self) -> bool:
+        with open(self.lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            return False
+
+    def reconcile(self) -> list[Job]:
+        """Fail "running" jobs whose processes died; start a worker for queued jobs. Returns the failed."""
+        if self.worker_alive():
+            return []
+        died = []
+        with self._connect() as db:
+            for row in db.execute("SELECT * FROM jobs WHERE state = 'running'").fetchall():
+                db.execute("UPDATE jobs SET state = 'failed', finished = ?, error = ? WHERE id = ?",
+                           (time.time(), "the training process died (see its log)", row["id"]))
+                died.append(row["id"])
+        if self.jobs(states=("queued",)):
+            self.ensure_worker()
+        return [self.get(i) for i in died]
+
+    def ensure_worker(self) -> None:
+        """Start a worker unless one is running (a second one would find the lock taken and exit)."""
+        if self.worker_alive():
+            return
+        log = open(self.folder / "worker.log", "ab")
+        subprocess.Popen([sys.executable, "-m", "survey_sim.jobs", "work", "--folder", str(self.folder)],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                         start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+        log.close()
+
+    # --- what the worker does ----------------------------------------------------------------
+
+    def work(self, lock_wait_s: float = 5.0) -> int:
+        """Run queued jobs one after another until none is left; returns how many ran."""
+        with open(self.lock_path, "a") as lock:
+            if not _acquire(lock, lock_wait_s):
+                return 0  # another worker has the queue
+            ran = 0
+            while (job := self._claim_next()) is not None:
+                self._run(job, lock.fileno())
+                ran += 1
+            return ran
+
+    def _claim_next(self) -> Job | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE jobs SET state = 'running', started = ? WHERE id = ?", (time.time(), row["id"]))
+        return self.get(row["id"])
+
+    def _run(self, job: Job, lock_fd: int) -> None:
+        command = [sys.executable, "-m", "survey_sim.cli", "train", "--config", str(job.config_path),
+                   "--status", str(job.status_path)]
+        with open(job.log_path, "ab") as log:
+            log.write(f"$ {' '.join(command)}\n".encode())
+            log.flush()
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                       pass_fds=(lock_fd,), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            with self._connect() as db:
+                db.execute("UPDATE jobs SET pid = ? WHERE id = ?", (process.pid, job.id))
+                cancelled = db.execute("SELECT state FROM jobs WHERE id = ?", (job.id,)).fetchone()[0] == "cancelled"
+            if cancelled:  # cancelled between being claimed and getting its pid
+                process.terminate()
+            returncode = process.wait()
+        error = None if returncode == 0 else _last_error(job.log_tail(20)) or f"exit code {returncode}"
+        with self._connect() as db:  # a job cancelled meanwhile stays cancelled
+            db.execute("UPDATE jobs SET state = ?, finished = ?, returncode = ?, error = ? "
+                       "WHERE id = ? AND state = 'running'",
+                       ("done" if returncode == 0 else "failed", time.time(), returncode, error, job.id))
+
+
+def _acquire(lock, wait_s: float) -> bool:
+    # Retry briefly: `worker_alive` probes take the lock for an instant.
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
+def _last_error(log_tail: str) -> str | None:
+    """The line that says what went wrong: the CLI's "error: ..." or a traceback's last line."""
+    lines = [line for line in log_tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("error:") or "Error" in line.split(":")[0]:
+            return line
+    return lines[-1] if lines else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m survey_sim.jobs", description="Run queued fine-tuning jobs.")
+    parser.add_argument("command", choices=["work"])
+    parser.add_argument("--folder", help="the jobs folder (default: models/jobs)")
+    args = parser.parse_args(argv)
+    ran = JobQueue(args.folder).work()
+    print(f"worker {os.getpid()}: ran {ran} job(s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

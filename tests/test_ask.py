@@ -1,0 +1,43 @@
+"""Ask the world: parsing a typed question, one item per country, the answers table."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from survey_sim.ask import answers_table, check_question, country_items, known_countries, parse_options
+
+from tiny import make_item
+
+
+def test_parse_options_drops_letters_and_blank_lines():
+    assert parse_options("(A) Yes\n\nB) No\nC. Maybe\n  Don't know  \n") == ["Yes", "No", "Maybe", "Don't know"]
+
+
+@pytest.mark.parametrize("question, options, field", [
+    ("  ", ["Yes", "No"], "question"), ("Why?", ["Yes"], "options: 1 given"), ("Why?", ["Yes", "Yes"], "listed twice"),
+    ("Why?", [f"o{i}" for i in range(27)], "options: 27 given")])
+def test_bad_questions_name_the_field(question, options, field):
+    with pytest.raises(ValueError, match=field):
+        check_question(question, options)
+
+
+def test_country_items_have_no_real_answers():
+    items = country_items(" Is it good? ", ["Yes", "No", "Maybe"], {"PER": "Peru", "JPN": "Japan"})
+    assert [it.group for it in items] == ["Japan", "Peru"] and [it.iso3 for it in items] == ["JPN", "PER"]
+    assert all(it.n_options == 3 and np.isnan(it.distribution).all() and it.question == "Is it good?" for it in items)
+
+
+def test_known_countries_prefer_the_training_names():
+    def country(name, iso3):
+        return replace(make_item(group=name), iso3=iso3)
+
+    primary = [country("Britain", "GBR")]
+    others = [[country("S. Africa", "ZAF"), country("UK", "GBR")]]
+    assert known_countries(primary, others) == {"GBR": "Britain", "ZAF": "South Africa"}
+
+
+def test_answers_table_has_the_majority_and_every_share():
+    items = country_items("Q?", ["Yes", "No"], {"PER": "Peru", "JPN": "Japan"})
+    table = answers_table(items, [np.array([0.2, 0.8]), np.array([0.6, 0.4])])
+    assert table["most likely answer"].tolist() == ["No", "Yes"]  # Japan, Peru (sorted by name)
+    assert table["Yes"].tolist() == [0.2, 0.6]

@@ -1,0 +1,95 @@
+"""Background jobs: real worker and `survey-sim train` processes on a tiny model and real data."""
+import time
+
+import pytest
+
+from survey_sim.jobs import JobQueue
+from survey_sim.training import TrainConfig
+
+from tiny import save_tiny_model
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def queue(tmp_path, survey_root, monkeypatch):
+    # The worker and its train processes inherit these: data from the real files, outputs in tmp.
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    return JobQueue(tmp_path / "models" / "jobs", adapters_root=tmp_path / "models" / "adapters")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+def tiny_config(model: str, name: str, max_steps: int = 2, **overrides) -> TrainConfig:
+    values = dict(dataset="wvs_valid", train_split="C1-Q2", valid_dataset="wvs_valid", valid_split="C1-Q2",
+                  max_valid_items=8, batch_size=4)
+    return TrainConfig(name=name, model=model, max_steps=max_steps, **{**values, **overrides})
+
+
+def wait_for(queue, job_id, states, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = queue.get(job_id)
+        if job.state in states:
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {queue.get(job_id).state} after {timeout} s:\n{queue.get(job_id).log_tail()}")
+
+
+def test_two_jobs_run_one_after_the_other_to_done(queue, tiny_model, tmp_path):
+    first = queue.submit(tiny_config(tiny_model, "tiny-a"))
+    second = queue.submit(tiny_config(tiny_model, "tiny-b"))
+    assert queue.get(second.id).state == "queued"  # the worker has the first one
+    first, second = wait_for(queue, first.id, {"done", "failed"}), wait_for(queue, second.id, {"done", "failed"})
+    assert (first.state, second.state) == ("done", "done"), first.log_tail() + second.log_tail()
+    assert second.started >= first.finished  # one run at a time
+    assert first.status()["step"] == 2 and first.status()["state"] == "done"
+    assert (tmp_path / "models" / "adapters" / "tiny-a" / "adapter_model.safetensors").is_file()
+    assert "adapter saved to" in first.log_tail()
+
+
+def test_a_taken_name_is_refused(queue, tiny_model, tmp_path):
+    queue.submit(tiny_config(tiny_model, "tiny-c"), start_worker=False)
+    with pytest.raises(ValueError, match="already training 'tiny-c'"):
+        queue.submit(tiny_config(tiny_model, "tiny-c"))
+    (tmp_path / "models" / "adapters" / "existing").mkdir(parents=True)
+    with pytest.raises(ValueError, match="adapter named 'existing' already exists"):
+        queue.submit(tiny_config(tiny_model, "existing"))
+
+
+def test_cancel_a_queued_job_and_a_running_one(queue, tiny_model, tmp_path):
+    running = queue.submit(tiny_config(tiny_model, "tiny-long", max_steps=100_000))
+    queued = queue.submit(tiny_config(tiny_model, "tiny-never"))
+    assert queue.cancel(queued.id).state == "cancelled"
+    deadline = time.time() + 120
+    while not queue.get(running.id).status().get("step") and time.time() < deadline:
+        time.sleep(0.5)  # training has started: the model is loaded and stepping
+    assert queue.cancel(running.id).state == "cancelled"
+    deadline = time.time() + 30
+    while queue.worker_alive() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not queue.worker_alive()  # the train process stopped and the worker found nothing left to run
+    assert queue.get(running.id).state == "cancelled" and queue.get(queued.id).state == "cancelled"
+    assert not (tmp_path / "models" / "adapters" / "tiny-long").exists()
+    assert not queue.get(queued.id).log_path.exists()  # never started
+    with pytest.raises(ValueError, match="already cancelled"):
+        queue.cancel(queued.id)
+
+
+def test_a_failing_run_is_failed_with_the_error_from_its_log(queue, tiny_model):
+    job = queue.submit(tiny_config(tiny_model, "tiny-bad", train_split="C9-Q1"))
+    job = wait_for(queue, job.id, {"done", "failed"})
+    assert job.state == "failed" and job.returncode != 0
+    assert "C9" in job.error, job.log_tail()
+
+
+def test_reconcile_fails_running_jobs_whose_process_died(queue, tiny_model):
+    job = queue.submit(tiny_config(tiny_model, "tiny-orphan"), start_worker=False)
+    assert queue._claim_next().id == job.id  # "running", but no worker holds the lock: it died
+    (failed,) = queue.reconcile()
+    assert failed.id == job.id and failed.state == "failed" and "died" in failed.error
+    assert queue.reconcile() == []
