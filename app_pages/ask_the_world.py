@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from survey_sim.ask import answers_table, country_items, known_countries, parse_options
-from survey_sim.geo import PLOTLY_CONFIG, world_map
+from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.models import DEFAULT_MODEL, list_adapters
 
 from app_pages.shared import cached_simulator, dataset_or_stop
@@ -51,12 +51,11 @@ st.caption(f"{len(items)} countries simulated with {simulator_choice} in {time.p
            "(predictions are cached: asking again is instant).")
 
 options = list(items[0].options)
-table["hover"] = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share
-                  in zip(table["country"], table["most likely answer"], table[options].max(axis=1))]
-st.plotly_chart(world_map(table, "majority", f"Simulated: the most likely answer to “{question.strip()[:90]}”",
-                          colorscale="Turbo", zmin=0, zmax=len(options) - 1),
+hover = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share
+         in zip(table["country"], table["most likely answer"], table[options].max(axis=1))]
+st.plotly_chart(answer_map(table["iso3"].tolist(), table["majority"].tolist(), options, hover,
+                           f"Simulated: the most likely answer to “{question.strip()[:90]}”"),
                 config=PLOTLY_CONFIG, width="stretch")
-st.caption("Colour = option: " + ", ".join(f"{i}: {text}" for i, text in enumerate(options)))
 
 option = st.selectbox("Share choosing", options, key="ask_option")
 table["share hover"] = [f"{c}<br>{option}: {s:.0%}" for c, s in zip(table["country"], table[option])]

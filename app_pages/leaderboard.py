@@ -6,12 +6,7 @@ from survey_sim.charts import leaderboard_bars
 from survey_sim.leaderboard import (DEFAULT_METRIC, FILL_COMMANDS, best_cells, coverage_cells, higher_is_better,
                                     leaderboard_rows, results_command, store_metrics, wide)
 from survey_sim.metrics import METRICS
-from survey_sim.results import load_results, results_path
-
-
-@st.cache_data(show_spinner="Reading the results store...")
-def cached_results(path: str, modified: float):
-    return load_results(path)  # `modified` in the key: a new evaluation shows on the next rerun
+from survey_sim.results import REFERENCE_RESULTS, results_path, shown_results
 
 
 def describe(metric: str) -> str:
@@ -22,12 +17,14 @@ st.title("Leaderboard")
 st.caption("Mean score per row of each data set and split, from every evaluation run so far "
            "(`survey-sim baselines`, `survey-sim evaluate`).")
 
-store = results_path()
-results = cached_results(str(store), store.stat().st_mtime if store.exists() else 0.0)
+results, store = shown_results()
 if results.empty:
-    st.info(f"The results store `{store}` has no rows yet. Fill it from the command line, then reload this page:")
+    st.info(f"The results store `{results_path()}` has no rows yet. Fill it from the command line, then reload this page:")
     st.code("\n".join(FILL_COMMANDS), language="bash")
     st.stop()
+if store == REFERENCE_RESULTS:
+    st.info("Showing the project's reference results (`experiments/reference_results.sh`, default model on a 2-core "
+            "CPU). Your own evaluations (`survey-sim evaluate`, `survey-sim baselines`) replace them here.")
 
 metrics = store_metrics(results)
 metric = st.selectbox("Metric", metrics, index=metrics.index(DEFAULT_METRIC) if DEFAULT_METRIC in metrics else 0,

@@ -7,11 +7,11 @@ import streamlit as st
 
 from survey_sim.data import dataset_specs
 from survey_sim.evaluation import country_means
-from survey_sim.geo import PLOTLY_CONFIG, world_map
+from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.leaderboard import higher_is_better, method_label, store_metrics
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.models import DEFAULT_MODEL, list_adapters
-from survey_sim.results import RUN_KEYS, load_results
+from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
 from app_pages.shared import cached_simulator, dataset_or_stop
 
@@ -42,14 +42,9 @@ def one_question() -> None:
         return
 
     majority = [int(np.argmax(it.distribution)) for it in items]
-    real = pd.DataFrame({
-        "iso3": [it.iso3 for it in items], "majority option": majority,
-        "hover": [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)],
-    })
-    st.plotly_chart(world_map(real, "majority option", "Real: the most common answer", colorscale="Turbo",
-                              zmin=0, zmax=max(it.n_options for it in items) - 1),
-                    config=PLOTLY_CONFIG, width="stretch")
-    st.caption("Colour = option: " + ", ".join(f"{i}: {text}" for i, text in enumerate(items[0].options)))
+    hover = [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)]
+    st.plotly_chart(answer_map([it.iso3 for it in items], majority, list(items[0].options), hover,
+                               "Real: the most common answer"), config=PLOTLY_CONFIG, width="stretch")
 
     left, right = st.columns(2)
     simulators = ["(none)", ZERO_SHOT, *(a["name"] for a in list_adapters())]
@@ -72,7 +67,9 @@ def one_question() -> None:
 
 
 def split_average() -> None:
-    results = load_results()
+    results, store = shown_results()
+    if store == REFERENCE_RESULTS:
+        st.caption("From the project's reference results; your own evaluations replace them.")
     if results.empty:
         st.info("No evaluations yet. Evaluate a method on a split, then its map appears here, e.g.")
         st.code("survey-sim evaluate --method zero_shot --test wvs:C1-Q2\n"

@@ -366,10 +366,10 @@ EPILOG_RESULTS = """examples:
 
 def cmd_results(args) -> int:
     from .leaderboard import DEFAULT_METRIC, empty_store_message, leaderboard_rows, leaderboard_text
-    from .results import load_results, results_path
+    from .results import load_results, shown_results
 
-    store = Path(args.store) if args.store else results_path()
-    results = load_results(store)
+    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    print(f"results from {store}")
     if results.empty:
         print(empty_store_message(store))
         return 0
@@ -386,8 +386,8 @@ def add_results_command(commands) -> None:
                                   epilog=EPILOG_RESULTS, formatter_class=argparse.RawDescriptionHelpFormatter)
     results.add_argument("--metric", help="1-jsd_paper (default), 1-jsd, emd, emd_paper, majority_acc, ...")
     results.add_argument("--csv", help="also write the table (method, test, metric, mean, rows, coverage) to this CSV")
-    results.add_argument("--store", help="results store to read (default: $SURVEY_SIM_RESULTS, "
-                                         "else models/results/results.parquet)")
+    results.add_argument("--store", help="results store to read (default: $SURVEY_SIM_RESULTS, else "
+                                         "models/results/results.parquet, else the shipped results/reference.parquet)")
     results.set_defaults(run=cmd_results)
 
 

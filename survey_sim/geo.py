@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 TOPOJSON_URL = "/app/static/"  # Streamlit's static serving (server.enableStaticServing = true)
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL}
@@ -24,4 +25,24 @@ def world_map(frame: pd.DataFrame, value: str, title: str, hover: str = "hover",
     figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
                        projection_type="natural earth")
     figure.update_layout(title=title, margin=dict(l=0, r=0, t=50, b=0), height=480)
+    return figure
+
+
+def answer_map(iso3: list[str], answer: list[int], options: list[str], hover: list[str], title: str) -> go.Figure:
+    """Countries coloured by an answer option (e.g. the most common one), with the options in
+    the legend: one trace per option, so colours are categories, not a scale."""
+    figure = go.Figure()
+    frame = pd.DataFrame({"iso3": iso3, "answer": answer, "hover": hover})
+    for index, option in enumerate(options):
+        rows = frame[frame["answer"] == index]
+        colour = qualitative.Safe[index % len(qualitative.Safe)]
+        figure.add_trace(go.Choropleth(
+            locations=rows["iso3"], locationmode="ISO-3", z=[index] * len(rows), text=rows["hover"],
+            hovertemplate="%{text}<extra></extra>", colorscale=[[0, colour], [1, colour]], showscale=False,
+            marker_line_color="white", marker_line_width=0.5, name=option[:60], showlegend=True,
+            legendgroup=option))
+    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
+                       projection_type="natural earth")
+    figure.update_layout(title=title, margin=dict(l=0, r=0, t=50, b=0), height=480,
+                         legend=dict(title="answer", orientation="h", yanchor="top", y=0))
     return figure

@@ -4,6 +4,10 @@ Writes are atomic (temporary file, then rename), so a crash mid-write never corr
 was there. A re-run of the same (method, model, adapter, dataset, split) replaces its rows.
 The store is models/results/results.parquet unless $SURVEY_SIM_RESULTS names another file
 (tests, or a store shared between checkouts).
+
+A fresh clone has no store yet; it shows the project's reference results instead
+(`results/reference.parquet`, made by `experiments/reference_results.sh`): the same tidy rows
+without the real answer shares and question texts, which belong to the surveys, not this repo.
 """
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from .data.manifest import PROJECT_ROOT
 
 RESULTS_ENV = "SURVEY_SIM_RESULTS"
 PROJECT_RESULTS = PROJECT_ROOT / "models" / "results" / "results.parquet"
+REFERENCE_RESULTS = PROJECT_ROOT / "results" / "reference.parquet"
 RUN_KEYS = ["method", "model", "adapter", "dataset", "split"]
+SURVEY_COLUMNS = ["real", "question"]  # survey data: kept out of the shipped reference file
 
 
 def results_path() -> Path:
@@ -41,5 +47,25 @@ def append_results(new: pd.DataFrame, path: str | Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     new.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def shown_results() -> tuple[pd.DataFrame, Path]:
+    """(rows, their file): the store when it has rows or was named by $SURVEY_SIM_RESULTS, else the
+    shipped reference results."""
+    local = load_results()
+    if not local.empty or os.environ.get(RESULTS_ENV):
+        return local, results_path()
+    return load_results(REFERENCE_RESULTS), REFERENCE_RESULTS
+
+
+def export_reference(store: str | Path, path: str | Path = REFERENCE_RESULTS) -> Path:
+    """Write `store`'s rows, less the survey's own data, as the reference results (atomically)."""
+    rows = load_results(store).drop(columns=SURVEY_COLUMNS, errors="ignore")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    rows.to_parquet(tmp, index=False)
     os.replace(tmp, path)
     return path

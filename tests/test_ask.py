@@ -41,3 +41,11 @@ def test_answers_table_has_the_majority_and_every_share():
     table = answers_table(items, [np.array([0.2, 0.8]), np.array([0.6, 0.4])])
     assert table["most likely answer"].tolist() == ["No", "Yes"]  # Japan, Peru (sorted by name)
     assert table["Yes"].tolist() == [0.2, 0.6]
+
+
+def test_answer_map_has_one_legend_entry_per_option():
+    from survey_sim.geo import answer_map
+
+    figure = answer_map(["PER", "JPN", "KEN"], [0, 2, 0], ["Yes", "Maybe", "No"], ["p", "j", "k"], "title")
+    assert [trace.name for trace in figure.data] == ["Yes", "Maybe", "No"]
+    assert [list(trace.locations) for trace in figure.data] == [["PER", "KEN"], [], ["JPN"]]

@@ -103,3 +103,19 @@ def test_fine_tune_job_started_in_the_browser_reaches_done(browser, app_url, app
     assert (app_env["SURVEY_SIM_MODELS"] / "adapters" / "tiny-browser" / "adapter_model.safetensors").is_file()
     page.reload()  # the run is remembered by the server, not the browser tab
     page.get_by_text("Latest: job 1 (tiny-browser) done").wait_for(timeout=30_000)
+
+
+def test_ask_the_world_maps_a_typed_question(browser, app_url):
+    page = open_page(browser, f"{app_url}/ask_the_world")
+    page.get_by_label("Question", exact=True).fill("Should schools teach children to cook?")
+    page.get_by_label("Answer options, one per line", exact=True).fill("Yes, every year\nYes, for a year\nNo")
+    page.get_by_role("button", name="Ask every country").click()
+    try:
+        page.get_by_text("104 countries simulated").wait_for(timeout=180_000)
+        page.wait_for_selector(".js-plotly-plot .choroplethlocation", state="attached", timeout=60_000)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ask_the_world.png"), full_page=True)
+    no_exception(page)
+    assert "simulation" in page.inner_text("body")
+    assert page.locator(".js-plotly-plot .choroplethlocation").count() >= 90

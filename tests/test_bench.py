@@ -1,0 +1,148 @@
+"""The benchmark's pure helpers (FLOP counting, targets, the JSON check, tables) on a tiny model.
+
+No timings are asserted: the numbers depend on the machine. Runs in a few seconds.
+"""
+import datetime as dt
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` from a fresh clone
+
+from benchmarks import report, sections  # noqa: E402
+from tiny import make_item, make_llama, make_tokenizer  # noqa: E402
+
+CPUINFO = "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 fma avx512f avx512_bf16\n"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return make_llama(len(make_tokenizer()))
+
+
+def test_count_params_leaves_out_the_embedding_and_an_untied_head(model):
+    counts = report.count_params(model)
+    vocab, hidden = model.config.vocab_size, model.config.hidden_size
+    assert counts["embedding"] == counts["untied_head"] == counts["output_layer"] == vocab * hidden
+    assert counts["nonembedding"] == counts["total"] - 2 * vocab * hidden
+    layers = sum(p.numel() for p in model.model.layers.parameters()) + model.model.norm.weight.numel()
+    assert counts["nonembedding"] == layers
+
+
+def test_count_params_counts_a_tied_head_once():
+    tied = make_llama(len(make_tokenizer()))
+    tied.lm_head.weight = tied.model.embed_tokens.weight
+    counts = report.count_params(tied)
+    assert counts["untied_head"] == 0
+    assert counts["total"] == counts["nonembedding"] + counts["embedding"]
+
+
+def test_padded_batches_sort_by_length_like_the_scorer():
+    assert report.padded_batches([5, 1, 3, 2, 4], 2) == [(2, 2), (2, 4), (1, 5)]
+    assert report.padded_tokens(report.padded_batches([5, 1, 3, 2, 4], 2)) == 4 + 8 + 5
+
+
+def test_forward_flops_is_dense_plus_attention(model):
+    shape = sections.model_shape(model)
+    assert shape["n_layers"] == 2 and shape["attention_width"] == 32
+    n = shape["nonembedding"]
+    assert report.forward_flops(n, [(2, 10)], 2, 32) == 2 * n * 20 + 4 * 2 * 32 * 2 * 100
+    # The naive loop also runs the whole output layer at every position.
+    assert sections.naive_flops(shape, [10]) == report.forward_flops(n + shape["output_layer"], [(1, 10)], 2, 32)
+    assert sections.scorer_flops(shape, [3, 10], 16) == report.forward_flops(n, [(2, 10)], 2, 32)
+    assert report.training_flops(n, 100) == 6 * n * 100
+
+
+def test_naive_and_project_scorers_agree_on_a_tiny_model(model):
+    tokenizer = make_tokenizer()
+    prompts = [f"Question {i} about life? Options: (A) yes, (B) no, (C) maybe. Answer: (" for i in range(5)]
+    ks = [3, 2, 3, 3, 2]
+    naive = sections.naive_scores(model, tokenizer, prompts, ks)
+    project = sections.project_scores(model, tokenizer, prompts, ks, batch_size=2)
+    assert sections.max_abs_diff(naive, project) < 1e-5
+    assert [len(d) for d in naive] == ks
+
+
+def test_peak_percentages_and_targets():
+    results = {
+        "matmul_peak": {"status": "ok", "fp32": {"gflops": 100.0}, "bf16": {"gflops": 200.0}},
+        "scoring": {"status": "ok", "speedup_vs_naive": 2.0, "project": {"gflops_achieved": 50.0},
+                    "variants": {"a": {"gflops_achieved": 150.0}}},
+        "training": {"status": "error", "error": "boom"},
+    }
+    report.add_peak_percentages(results)
+    assert results["scoring"]["project"] == {"gflops_achieved": 50.0, "pct_of_fp32_peak": 50.0, "pct_of_bf16_peak": 25.0}
+    assert results["scoring"]["variants"]["a"]["pct_of_bf16_peak"] == 75.0
+    checks = {(c["section"], c["metric"]): c for c in report.evaluate_targets(results)}
+    assert checks[("scoring", "speedup_vs_naive")]["met"] is False
+    assert checks[("scoring", "project.pct_of_bf16_peak")]["met"] is False
+    assert checks[("training", "minutes_per_epoch")]["met"] is None  # did not run
+    assert report.percent(5.0, None) is None
+
+
+def test_machine_description_parts():
+    assert report.cpu_model(CPUINFO) == "Test CPU 9000"
+    assert report.cpu_flags(CPUINFO) == ["avx2", "fma", "avx512f", "avx512_bf16"]
+    machine = report.machine_description()
+    for key in report.REQUIRED_MACHINE:
+        assert key in machine
+    path = report.default_output_path(Path("r"), {"hostname": "my host/1"}, dt.date(2025, 1, 2), quick=True)
+    assert path == Path("r/my-host-1-2025-01-02-quick.json")
+
+
+def _document(sections_results):
+    return {"schema_version": report.SCHEMA_VERSION, "created": "2025-01-02T03:04:05", "quick": True, "argv": [],
+            "machine": {"cpu_model": "x", "cpu_count": 2, "torch": "2", "torch_num_threads": 2, "cuda_device": None},
+            "settings": {}, "formulas": report.FORMULAS, "sections": sections_results,
+            "targets": report.evaluate_targets(sections_results)}
+
+
+def test_validate_accepts_a_complete_document_and_names_what_is_missing():
+    ok = {"status": "ok", "wall_s": 1.0, "peak_rss_mb": 10.0, "n_countries": 65, "predict_s_per_65_countries": 2.0}
+    assert report.validate(_document({"ask_the_world": ok})) == []
+    broken = _document({"ask_the_world": {"status": "maybe"}})
+    del broken["machine"]["torch"], broken["targets"]
+    problems = report.validate(broken)
+    assert "targets: missing or not a list" in problems
+    assert "machine.torch: missing" in problems
+    assert "sections.ask_the_world.wall_s: missing" in problems
+    assert any("status" in p for p in problems)
+
+
+def test_tables_show_headlines_targets_and_errors():
+    results = {"ask_the_world": {"status": "ok", "wall_s": 3.5, "peak_rss_mb": 812.4, "n_countries": 89,
+                                 "model_load_s": 9.0, "predict_first_s": 5.0, "predict_warm_s": 4.0,
+                                 "predict_s_per_65_countries": 3.65},
+               "training": {"status": "error", "error": "Traceback ...\nRuntimeError: no|steps", "wall_s": 1.0,
+                            "peak_rss_mb": 5.0}}
+    text = report.render(_document(results))
+    assert "| ask_the_world | predict s per 65 countries | 3.65 | <= 3 s | **no** |" in text
+    assert "| ask_the_world | ok | 3.5 | 812 |" in text
+    assert "error: RuntimeError: no\\|steps" in text  # a "|" in a message does not break the table
+    assert "minutes_per_epoch" not in text  # the failed section has no headline rows
+    assert report.markdown_table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+
+
+def test_one_question_is_asked_of_every_country_with_an_iso_code():
+    from benchmarks import bench
+
+    data = bench.SurveyData(None)
+    question = replace(make_item(group="Peru", k=3), iso3="PER", distribution=[0.5, 0.3, 0.2])
+    data.__dict__["wvs"] = [question, replace(make_item(group="Chile"), iso3="CHL"),
+                            replace(make_item(group="Peru", k=2), iso3="PER"), make_item(group="Democrats")]
+    data.__dict__["c1q2"] = [question]
+    items = data.one_question_everywhere()
+    assert [(it.group, it.iso3) for it in items] == [("Chile", "CHL"), ("Peru", "PER")]
+    assert all(it.question == question.question and it.n_options == 3 for it in items)
+    assert items[0].distribution.tolist() == pytest.approx([1 / 3] * 3)
+
+
+def test_cli_knows_every_section():
+    from benchmarks import bench
+
+    assert bench.parse_args([]).only == list(sections.SECTIONS)
+    assert bench.parse_args(["--quick", "--only", "scoring", "training"]).only == ["scoring", "training"]
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--only", "nonsense"])
