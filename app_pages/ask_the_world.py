@@ -6,13 +6,15 @@ import streamlit as st
 
 from survey_sim.ask import answers_table, country_items, known_countries, parse_options
 from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
-from survey_sim.models import DEFAULT_MODEL, list_adapters
+from survey_sim.models import DEFAULT_MODEL, fast_dtype, list_adapters
 
 from app_pages.shared import cached_simulator, dataset_or_stop
 
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
 EXAMPLE_QUESTION = "How much do you trust artificial intelligence to make decisions that affect your life?"
 EXAMPLE_OPTIONS = "A great deal\nQuite a lot\nNot very much\nNone at all"
+PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
+                  "percentage point; float32 matches the other pages and the evaluations exactly.")
 
 
 @st.cache_resource(show_spinner="Finding the countries the model knows...")
@@ -29,14 +31,17 @@ adapters = [a["name"] for a in list_adapters()]
 with st.form("ask"):
     question = st.text_area("Question", EXAMPLE_QUESTION, height=80)
     options_text = st.text_area("Answer options, one per line", EXAMPLE_OPTIONS, height=140)
-    simulator_choice = st.selectbox("Simulate with", [ZERO_SHOT, *adapters])
+    left, right = st.columns([3, 2])
+    simulator_choice = left.selectbox("Simulate with", [ZERO_SHOT, *adapters])
+    precisions = ["bfloat16", "float32"] if fast_dtype() == "bfloat16" else ["float32"]
+    dtype = right.radio("Precision", precisions, horizontal=True, help=PRECISION_HELP)
     if st.form_submit_button("Ask every country", type="primary"):
-        st.session_state["asked"] = (question, options_text, simulator_choice)
+        st.session_state["asked"] = (question, options_text, simulator_choice, dtype)
 
 if "asked" not in st.session_state:
     st.info("Type a question and its options, then ask every country.")
     st.stop()
-question, options_text, simulator_choice = st.session_state["asked"]
+question, options_text, simulator_choice, dtype = st.session_state["asked"]
 try:
     items = country_items(question, parse_options(options_text), countries())
 except ValueError as err:
@@ -46,8 +51,8 @@ except ValueError as err:
 adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
 started = time.perf_counter()
 with st.spinner(f"Simulating {len(items)} countries..."):
-    table = answers_table(items, cached_simulator(adapter).predict(items, batch_size=32))
-st.caption(f"{len(items)} countries simulated with {simulator_choice} in {time.perf_counter() - started:.1f} s "
+    table = answers_table(items, cached_simulator(adapter, dtype).predict(items, batch_size=32))
+st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) in {time.perf_counter() - started:.1f} s "
            "(predictions are cached: asking again is instant).")
 
 options = list(items[0].options)

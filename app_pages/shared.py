@@ -19,7 +19,7 @@ def dataset_or_stop(name: str, allow_scrambled: bool = False):
 
 
 @st.cache_resource(show_spinner="Loading the model (once per session of the server)...")
-def cached_simulator(adapter: str | None = None):
+def cached_simulator(adapter: str | None = None, dtype: str = "float32"):
     from survey_sim.scoring import Simulator
 
-    return Simulator(adapter=adapter, cache=True)  # predictions kept on disk: instant the second time
+    return Simulator(adapter=adapter, dtype=dtype, cache=True)  # predictions kept on disk: instant the second time

@@ -7,7 +7,8 @@ The store is models/results/results.parquet unless $SURVEY_SIM_RESULTS names ano
 
 A fresh clone has no store yet; it shows the project's reference results instead
 (`results/reference.parquet`, made by `experiments/reference_results.sh`): the same tidy rows
-without the real answer shares and question texts, which belong to the surveys, not this repo.
+(scores per question, country and metric) without the real answer shares, the predictions and
+the question texts, which belong to or derive from the surveys, not this repo.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ RESULTS_ENV = "SURVEY_SIM_RESULTS"
 PROJECT_RESULTS = PROJECT_ROOT / "models" / "results" / "results.parquet"
 REFERENCE_RESULTS = PROJECT_ROOT / "results" / "reference.parquet"
 RUN_KEYS = ["method", "model", "adapter", "dataset", "split"]
-SURVEY_COLUMNS = ["real", "question"]  # survey data: kept out of the shipped reference file
+# Kept out of the shipped reference file: the surveys' own answer shares and question texts, and
+# the predictions (those of the mean-of-countries baselines are averages of real shares).
+SURVEY_COLUMNS = ["real", "pred", "question"]
 
 
 def results_path() -> Path:

@@ -108,7 +108,8 @@ def test_simulator_with_a_registered_adapter(tmp_path, tokenizer):
     save_adapter(peft_model, "demo", {}, root=tmp_path / "adapters")
     items = [make_item(k=4), make_item(group="Chad", k=2)]
     sim = Simulator(str(base_dir), adapter="demo", adapter_root=tmp_path / "adapters", device="cpu")
-    expected = Simulator.from_model(peft_model, tokenizer).predict(items)
+    assert not hasattr(sim.model, "peft_config")  # merged into the base weights for speed
+    expected = Simulator.from_model(peft_model, tokenizer).predict(items)  # the unmerged adapter
     for a, b in zip(sim.predict(items), expected):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
