@@ -8,7 +8,7 @@ from survey_sim.ask import answers_table, country_items, known_countries, parse_
 from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.models import DEFAULT_MODEL, fast_dtype, list_adapters
 
-from app_pages.shared import cached_simulator, dataset_or_stop
+from app_pages.shared import dataset_or_stop, simulator_or_stop
 
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
 EXAMPLE_QUESTION = "How much do you trust artificial intelligence to make decisions that affect your life?"
@@ -51,7 +51,7 @@ except ValueError as err:
 adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
 started = time.perf_counter()
 with st.spinner(f"Simulating {len(items)} countries..."):
-    table = answers_table(items, cached_simulator(adapter, dtype).predict(items, batch_size=32))
+    table = answers_table(items, simulator_or_stop(adapter, dtype).predict(items, batch_size=32))
 st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) in {time.perf_counter() - started:.1f} s "
            "(predictions are cached: asking again is instant).")
 

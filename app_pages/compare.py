@@ -7,7 +7,7 @@ from survey_sim.data import dataset_specs
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.models import DEFAULT_MODEL, list_adapters
 
-from app_pages.shared import cached_simulator, dataset_or_stop
+from app_pages.shared import dataset_or_stop, simulator_or_stop
 
 NO_SIMULATION = "real answers only"
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
@@ -64,7 +64,7 @@ simulated = None
 if simulator_choice != NO_SIMULATION:
     adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
     with st.spinner("Simulating..."):
-        simulated = cached_simulator(adapter).predict(items)
+        simulated = simulator_or_stop(adapter).predict(items)
 st.plotly_chart(distribution_bars(items, simulated), width="stretch")
 
 if simulated is not None:

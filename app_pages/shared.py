@@ -23,3 +23,13 @@ def cached_simulator(adapter: str | None = None, dtype: str = "float32"):
     from survey_sim.scoring import Simulator
 
     return Simulator(adapter=adapter, dtype=dtype, cache=True)  # predictions kept on disk: instant the second time
+
+
+def simulator_or_stop(adapter: str | None = None, dtype: str = "float32"):
+    """The cached simulator, or an error message (never a traceback) and the end of the page:
+    e.g. an adapter folder deleted or broken since the list was drawn."""
+    try:
+        return cached_simulator(adapter, dtype)
+    except Exception as err:  # noqa: BLE001  (missing files, a corrupt safetensors file, a mismatched base model...)
+        st.error(f"Could not load {'adapter ' + repr(adapter) if adapter else 'the model'}: {err}")
+        st.stop()

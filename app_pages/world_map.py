@@ -13,7 +13,7 @@ from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.models import DEFAULT_MODEL, list_adapters
 from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
-from app_pages.shared import cached_simulator, dataset_or_stop
+from app_pages.shared import dataset_or_stop, simulator_or_stop
 
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
@@ -53,7 +53,7 @@ def one_question() -> None:
     if choice == "(none)":
         return
     with st.spinner(f"Simulating {len(items)} countries..."):
-        simulated = cached_simulator(None if choice == ZERO_SHOT else choice).predict(items)
+        simulated = simulator_or_stop(None if choice == ZERO_SHOT else choice).predict(items)
     scores = score_pairs([it.distribution for it in items], simulated)
     frame = pd.DataFrame({
         "iso3": [it.iso3 for it in items], metric: scores[metric],

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import list_adapters, models_dir
+from .models import adapters_dir, list_adapters, models_dir
 from .training.config import TrainConfig
 from .training.status import read_status
 
@@ -96,7 +96,7 @@ class JobQueue:
     def __init__(self, folder: str | Path | None = None, adapters_root: str | Path | None = None):
         # Looked up when created, not imported, so $SURVEY_SIM_MODELS set later still counts.
         self.folder = Path(folder or models_dir() / "jobs")
-        self.adapters_root = Path(adapters_root or models_dir() / "adapters")
+        self.adapters_root = Path(adapters_root or adapters_dir())
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db_path = self.folder / "jobs.sqlite"
         self.lock_path = self.folder / "worker.lock"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .metrics import METRICS
-from .results import PROJECT_RESULTS
+from .results import default_store
 
 DEFAULT_METRIC = "1-jsd_paper"  # the paper's number, so tables compare with Cao et al.
 ROW_COLUMNS = ["method", "test", "metric", "mean", "rows", "coverage"]
@@ -110,7 +110,7 @@ def empty_store_message(path: str | Path) -> str:
 def results_command(metric: str, store: str | Path | None = None, csv: str | None = None) -> str:
     """The `survey-sim results` call that prints the same table."""
     parts = ["survey-sim results", f"--metric {metric}"]
-    if store is not None and Path(store) != PROJECT_RESULTS:
+    if store is not None and Path(store) != default_store():
         parts.append(f"--store {store}")
     if csv:
         parts.append(f"--csv {csv}")

@@ -34,8 +34,10 @@ def models_dir() -> Path:
     return Path(os.environ.get("SURVEY_SIM_MODELS") or PROJECT_ROOT / "models")
 
 
-MODELS_DIR = models_dir()
-ADAPTERS_DIR = MODELS_DIR / "adapters"
+def adapters_dir() -> Path:
+    return models_dir() / "adapters"
+
+
 METADATA_FILE = "survey_sim.json"
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", METADATA_FILE)
 ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -165,7 +167,7 @@ def drop_gguf_quantizer_tag(model) -> None:
 
 # --- adapters ----------------------------------------------------------------------------
 
-def save_adapter(peft_model, name: str, metadata: dict, root: str | Path = ADAPTERS_DIR) -> Path:
+def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None = None) -> Path:
     """Write `peft_model`'s adapter to root/name atomically; returns that path.
 
     The adapter is written into a hidden sibling directory first and renamed into place only
@@ -175,7 +177,7 @@ def save_adapter(peft_model, name: str, metadata: dict, root: str | Path = ADAPT
     """
     if not ADAPTER_NAME.match(name):
         raise ValueError(f"adapter name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit")
-    root = Path(root)
+    root = Path(root) if root else adapters_dir()
     root.mkdir(parents=True, exist_ok=True)
     final, token = root / name, uuid.uuid4().hex[:8]
     tmp, old = root / f".{name}.tmp-{token}", root / f".{name}.old-{token}"
@@ -237,13 +239,14 @@ def read_adapter(path: Path) -> dict:
     return entry
 
 
-def list_adapters(root: str | Path = ADAPTERS_DIR, include_invalid: bool = False) -> list[dict]:
+def list_adapters(root: str | Path | None = None, include_invalid: bool = False) -> list[dict]:
     """The adapters under root, sorted by name: dicts with name, path, metadata (and error).
 
     Directories that are not complete adapters are skipped with a warning naming each and why
     (or returned with their `error` set when include_invalid=True); nothing here raises.
+    Default root: models/adapters (under $SURVEY_SIM_MODELS if set), looked up at each call.
     """
-    root = Path(root)
+    root = Path(root) if root else adapters_dir()
     if not root.is_dir():
         return []
     entries = [read_adapter(path) for path in sorted(root.iterdir()) if path.is_dir()]
@@ -255,8 +258,9 @@ def list_adapters(root: str | Path = ADAPTERS_DIR, include_invalid: bool = False
     return entries if include_invalid else [e for e in entries if not e["error"]]
 
 
-def adapter_path(name_or_path: str | Path, root: str | Path = ADAPTERS_DIR) -> Path:
+def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Path:
     """A registered adapter's directory, or an adapter directory given by path."""
+    root = Path(root) if root else adapters_dir()
     path = Path(name_or_path).expanduser()
     if not (path / "adapter_config.json").is_file():
         path = Path(root) / str(name_or_path)
@@ -267,7 +271,7 @@ def adapter_path(name_or_path: str | Path, root: str | Path = ADAPTERS_DIR) -> P
     return path
 
 
-def load_adapter(model, name_or_path: str | Path, root: str | Path = ADAPTERS_DIR, is_trainable: bool = False):
+def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None, is_trainable: bool = False):
     """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`)."""
     from peft import PeftModel
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from .data.manifest import PROJECT_ROOT
+from .models import models_dir
 
 RESULTS_ENV = "SURVEY_SIM_RESULTS"
-PROJECT_RESULTS = PROJECT_ROOT / "models" / "results" / "results.parquet"
 REFERENCE_RESULTS = PROJECT_ROOT / "results" / "reference.parquet"
 RUN_KEYS = ["method", "model", "adapter", "dataset", "split"]
 # Kept out of the shipped reference file: the surveys' own answer shares and question texts, and
@@ -28,9 +28,13 @@ RUN_KEYS = ["method", "model", "adapter", "dataset", "split"]
 SURVEY_COLUMNS = ["real", "pred", "question"]
 
 
+def default_store() -> Path:
+    return models_dir() / "results" / "results.parquet"
+
+
 def results_path() -> Path:
-    """$SURVEY_SIM_RESULTS if set, else the project's store; read at each call so tests can set it."""
-    return Path(os.environ.get(RESULTS_ENV) or PROJECT_RESULTS).expanduser()
+    """$SURVEY_SIM_RESULTS if set, else models/results/results.parquet; looked up at each call."""
+    return Path(os.environ.get(RESULTS_ENV) or default_store()).expanduser()
 
 
 

@@ -16,7 +16,7 @@ import torch
 
 from .data.schema import Lang, SurveyItem
 from .cache import PredictionCache, file_fingerprint
-from .models import ADAPTERS_DIR, ALIASES, DEFAULT_MODEL, adapter_path, load_adapter, load_model, packaged_file
+from .models import ALIASES, DEFAULT_MODEL, adapter_path, load_adapter, load_model, packaged_file
 from .prompts import LETTERS, Template, build_prompt
 
 # Config fields of architectures whose logits are more than `lm_head(h)` (Gemma 2/3 soft-cap,
@@ -152,7 +152,7 @@ class Simulator:
 
     def __init__(self, model_name: str = DEFAULT_MODEL, adapter: str | None = None, device: str = "auto",
                  dtype: str = "float32", lang: Lang | None = None, chat: bool = False,
-                 template: Template = "paper", adapter_root=ADAPTERS_DIR, cache: bool | PredictionCache = False):
+                 template: Template = "paper", adapter_root=None, cache: bool | PredictionCache = False):
         model, tokenizer = load_model(model_name, device=device, dtype=dtype)
         if adapter is not None:
             # LoRA folded into the weights: inference then costs what the base model costs (no

@@ -222,3 +222,18 @@ def test_compare_view_is_kept_in_the_url(survey_root, monkeypatch):
     assert not opened.exception
     assert opened.selectbox(key="question").value == 5
     assert opened.multiselect[0].value == not_the_default
+
+
+def test_a_broken_adapter_is_a_message_not_a_traceback(survey_root, tmp_path, monkeypatch):
+    broken = tmp_path / "models" / "adapters" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 8, "target_modules": ["q_proj"]}')
+    (broken / "adapter_model.safetensors").write_bytes(b"not a safetensors file")
+    (broken / "survey_sim.json").write_text("{}")
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "broken" in at.radio(key="simulator").options
+    at.radio(key="simulator").set_value("broken").run()
+    assert not at.exception
+    assert at.error and "Could not load adapter 'broken'" in at.error[0].value

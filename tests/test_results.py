@@ -8,7 +8,7 @@ from small_results import small_store, write_small_store
 
 def test_a_fresh_clone_shows_the_reference_results_without_survey_data(tmp_path, monkeypatch):
     monkeypatch.delenv(results.RESULTS_ENV, raising=False)
-    monkeypatch.setattr(results, "PROJECT_RESULTS", tmp_path / "local" / "results.parquet")  # not there yet
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "local"))  # no store there yet
     reference = results.export_reference(write_small_store(tmp_path / "measured.parquet"), tmp_path / "reference.parquet")
     monkeypatch.setattr(results, "REFERENCE_RESULTS", reference)
     rows, source = results.shown_results()
@@ -16,7 +16,7 @@ def test_a_fresh_clone_shows_the_reference_results_without_survey_data(tmp_path,
     assert not set(results.SURVEY_COLUMNS) & set(rows.columns)  # no real shares, no question texts
     results.append_results(small_store().head(5))  # the user's first evaluation takes over
     rows, source = results.shown_results()
-    assert source == tmp_path / "local" / "results.parquet" and len(rows) == 5
+    assert source == tmp_path / "local" / "results" / "results.parquet" and len(rows) == 5
 
 
 def test_a_named_store_is_shown_even_when_empty(tmp_path, monkeypatch):

@@ -11,12 +11,11 @@ from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
 from ..data import load_dataset, select
-from ..models import ADAPTERS_DIR, MODELS_DIR, load_model, save_adapter
+from ..models import load_model, models_dir, save_adapter
 from .config import TrainConfig
 from .status import StatusCallback, write_status
 from .trainer import Collator, DistributionDataset, DistributionTrainer, EpochCallback, seed_everything
 
-RUNS_DIR = MODELS_DIR / "runs"
 
 
 def training_items(config: TrainConfig, data_root=None):
@@ -65,7 +64,7 @@ def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bo
 
 
 def train(config: TrainConfig, status_path: str | Path | None = None, progress=None, data_root=None,
-          adapters_root: str | Path = ADAPTERS_DIR, runs_root: str | Path = RUNS_DIR, resume: bool = False,
+          adapters_root: str | Path | None = None, runs_root: str | Path | None = None, resume: bool = False,
           items: tuple[list, list] | None = None) -> dict:
     """Fine-tune `config.model` with LoRA; save the best adapter under `adapters_root/config.name`.
 
@@ -81,7 +80,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
                       target_modules=list(config.target_modules), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
     dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed)
-    output_dir = Path(runs_root) / config.name
+    output_dir = Path(runs_root or models_dir() / "runs") / config.name
     trainer = DistributionTrainer(
         model=model,
         args=training_arguments(config, output_dir, bool(valid_items)),
