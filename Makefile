@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up, then serve the app) and `make test` (set up, then the tests).
+# Two commands: `make run` (set up, then serve the app) and `make test` (set up, then the tests);
+# `make bench` runs the performance benchmark.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,6 +27,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Several minutes; writes benchmarks/results/<host>-<date>.json and latest.json (see benchmarks/README.md).
+bench: setup
+	$(BIN)/python -m benchmarks.bench
 
 clean-venv:
 	rm -rf $(VENV)

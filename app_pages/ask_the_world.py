@@ -4,15 +4,13 @@ import time
 
 import streamlit as st
 
-from survey_sim.ask import answers_table, country_items, known_countries, parse_options
+from survey_sim.ask import EXAMPLE_OPTIONS, EXAMPLE_QUESTION, answers_table, country_items, known_countries, parse_options
 from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.models import DEFAULT_MODEL, fast_dtype, list_adapters
 
 from app_pages.shared import dataset_or_stop, simulator_or_stop
 
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
-EXAMPLE_QUESTION = "How much do you trust artificial intelligence to make decisions that affect your life?"
-EXAMPLE_OPTIONS = "A great deal\nQuite a lot\nNot very much\nNone at all"
 PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
                   "percentage point; float32 matches the other pages and the evaluations exactly.")
 
@@ -51,7 +49,7 @@ except ValueError as err:
 adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
 started = time.perf_counter()
 with st.spinner(f"Simulating {len(items)} countries..."):
-    table = answers_table(items, simulator_or_stop(adapter, dtype).predict(items, batch_size=32))
+    table = answers_table(items, simulator_or_stop(adapter, dtype).predict(items))
 st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) in {time.perf_counter() - started:.1f} s "
            "(predictions are cached: asking again is instant).")
 

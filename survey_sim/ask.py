@@ -14,6 +14,10 @@ import pandas as pd
 from .data.countries import display_name
 from .data.schema import MAX_OPTIONS, SurveyItem
 
+# The app's example (and the benchmark's): a question no survey here asked.
+EXAMPLE_QUESTION = "How much do you trust artificial intelligence to make decisions that affect your life?"
+EXAMPLE_OPTIONS = "A great deal\nQuite a lot\nNot very much\nNone at all"
+
 
 def parse_options(text: str) -> list[str]:
     """One option per non-empty line; a leading "(A)", "A)" or "A." letter is dropped."""

@@ -112,17 +112,28 @@ def test_validate_accepts_a_complete_document_and_names_what_is_missing():
 
 
 def test_tables_show_headlines_targets_and_errors():
-    results = {"ask_the_world": {"status": "ok", "wall_s": 3.5, "peak_rss_mb": 812.4, "n_countries": 89,
-                                 "model_load_s": 9.0, "predict_first_s": 5.0, "predict_warm_s": 4.0,
-                                 "predict_s_per_65_countries": 3.65},
+    results = {"ask_the_world": {"status": "ok", "wall_s": 3.5, "peak_rss_mb": 812.4, "app_dtype": "bfloat16",
+                                 "long_question": {"n_countries": 89, "float32": {"predict_s": 9.0, "cached_s": 0.01},
+                                                   "bfloat16": {"predict_s": 5.0}, "predict_s_per_65_countries": 3.65}},
                "training": {"status": "error", "error": "Traceback ...\nRuntimeError: no|steps", "wall_s": 1.0,
                             "peak_rss_mb": 5.0}}
     text = report.render(_document(results))
-    assert "| ask_the_world | predict s per 65 countries | 3.65 | <= 3 s | **no** |" in text
+    assert "| ask_the_world | 10-point question: s per 65 countries, app's dtype | 3.65 | <= 3 s | **no** |" in text
+    assert "| ask_the_world | 10-point question: bf16 s (cold) | 5.00 |  |  |" in text
     assert "| ask_the_world | ok | 3.5 | 812 |" in text
     assert "error: RuntimeError: no\\|steps" in text  # a "|" in a message does not break the table
     assert "minutes_per_epoch" not in text  # the failed section has no headline rows
     assert report.markdown_table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert "busy" not in text
+
+
+def test_busy_machine_is_flagged():
+    doc = _document({"scoring": {"status": "ok", "wall_s": 1.0, "peak_rss_mb": 1.0, "load_average_1min": [1.5, 4.2]}})
+    doc["machine"]["usable_cores"] = 2
+    assert "load average up to 4.2 on 2 cores" in report.busy_warning(doc)
+    assert "machine was busy" in report.render(doc)
+    doc["sections"]["scoring"]["load_average_1min"] = [0.5, 1.9]
+    assert report.busy_warning(doc) is None
 
 
 def test_one_question_is_asked_of_every_country_with_an_iso_code():

@@ -54,6 +54,7 @@ def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bo
         metric_for_best_model="1-jsd_paper",
         greater_is_better=True,
         bf16=config.bf16,
+        use_cpu=not torch.cuda.is_available(),  # lets bf16 autocast run on CPUs (transformers refuses it otherwise)
         seed=config.seed,
         data_seed=config.seed,
         remove_unused_columns=False,
