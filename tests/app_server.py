@@ -23,9 +23,14 @@ def free_port() -> int:
 def start_app(env: dict[str, str], timeout: float = 60):
     """`streamlit run app.py` with `env` added to the environment; yields its URL."""
     port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The server's output goes to a file: an unread pipe fills up (model-loading progress bars,
+    # file-watcher warnings) and then blocks the server mid-write.
+    log = open(ARTIFACTS / "app_server.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                               "--server.headless", "true", "--server.address", "127.0.0.1"],
-                              cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               "--server.headless", "true", "--server.address", "127.0.0.1",
+                               "--server.fileWatcherType", "none"],
+                              cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + timeout
         while True:
@@ -43,6 +48,7 @@ def start_app(env: dict[str, str], timeout: float = 60):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
 
 
 @contextlib.contextmanager
