@@ -22,8 +22,7 @@ def world_map(frame: pd.DataFrame, value: str, title: str, hover: str = "hover",
         hovertemplate="%{text}<extra></extra>", colorscale=colorscale, reversescale=reversescale,
         zmin=zmin, zmax=zmax, marker_line_color="white", marker_line_width=0.5,
         colorbar_title=value))
-    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
-                       projection_type="natural earth")
+    style_world(figure)
     figure.update_layout(title=title, margin=dict(l=0, r=0, t=50, b=0), height=480)
     return figure
 
@@ -41,8 +40,15 @@ def answer_map(iso3: list[str], answer: list[int], options: list[str], hover: li
             hovertemplate="%{text}<extra></extra>", colorscale=[[0, colour], [1, colour]], showscale=False,
             marker_line_color="white", marker_line_width=0.5, name=option[:60], showlegend=True,
             legendgroup=option))
-    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
-                       projection_type="natural earth")
+    style_world(figure)
     figure.update_layout(title=title, margin=dict(l=0, r=0, t=50, b=0), height=480,
                          legend=dict(title="answer", orientation="h", yanchor="top", y=0))
     return figure
+
+
+def style_world(figure: go.Figure) -> None:
+    """The whole world, centred on Greenwich: left alone, plotly centres the map on the data's
+    longitudes, which turns the world round when only some countries have values."""
+    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
+                       projection_type="natural earth", projection_rotation=dict(lon=0, lat=0, roll=0),
+                       center=dict(lon=0, lat=0), lonaxis_range=[-180, 180], lataxis_range=[-60, 85])
