@@ -171,9 +171,7 @@ class JobQueue:
 
     def worker_alive(self) -> bool:
         with open(self.lock_path, "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not _acquire(lock, wait_s=0):
                 return True
             fcntl.flock(lock, fcntl.LOCK_UN)
             return False
