@@ -65,9 +65,10 @@ def show_dataset(choice: str, specs: dict):
         st.markdown(f"**Source:** your upload, `{uploads_dir() / dataset.name}`")
         return dataset
     spec = specs[choice]
-    if spec.scrambled:
-        st.warning("This file lists shares in a scrambled order and has no option texts: for inspection only.")
-    dataset = dataset_or_stop(choice, allow_scrambled=spec.scrambled)  # shown with the warning above
+    if not spec.enabled:
+        st.info("A raw input of the rebuilt data sets, as published (off by default): the rebuilt `wvs` and `pew` "
+                "carry its rows with ids, option texts and the repairs listed in their reports.")
+    dataset = dataset_or_stop(choice)
     st.markdown(f"**Source:** {spec.source}  \n**Licence:** {spec.licence}")
     return dataset
 

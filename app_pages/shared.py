@@ -5,14 +5,14 @@ from survey_sim.data import DataError, DataRootNotFound, data_root, load_dataset
 
 
 @st.cache_resource(show_spinner="Loading survey data...")
-def cached_dataset(name: str, root: str, allow_scrambled: bool = False):
-    return load_dataset(name, root=root, allow_scrambled=allow_scrambled)  # shared read-only: items are frozen
+def cached_dataset(name: str, root: str):
+    return load_dataset(name, root=root)  # shared read-only: items are frozen
 
 
-def dataset_or_stop(name: str, allow_scrambled: bool = False):
+def dataset_or_stop(name: str):
     """The data set, or an error message (never a traceback) and the end of the page."""
     try:
-        return cached_dataset(name, str(data_root()), allow_scrambled)
+        return cached_dataset(name, str(data_root()))
     except (DataRootNotFound, DataError, FileNotFoundError) as err:
         st.error(str(err))
         st.stop()

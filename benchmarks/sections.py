@@ -287,7 +287,7 @@ def c1q2_sweep(model_name: str, items: list, full_rows: int, dtypes=("float32", 
 # ---------------------------------------------------------------- 6. training
 
 def training(model_name: str, items: list, steps: int = 10, batch_size: int = 16, warmup_steps: int = 2,
-             epoch_rows: int = 1076) -> dict:
+             epoch_rows: int = 6892) -> dict:
     """The paper's recipe (float32) and the same with bf16 autocast (`survey-sim train --bf16`)."""
     result = {"float32": _training_run(model_name, items, steps, batch_size, warmup_steps, epoch_rows, bf16=False),
               "bf16_autocast": _training_run(model_name, items, steps, batch_size, warmup_steps, epoch_rows, bf16=True)}

@@ -24,11 +24,11 @@ def parse_target(text: str) -> tuple[str, str]:
     return name, split or "all"
 
 
-def load_split(target: str, root, allow_scrambled: bool = False):
+def load_split(target: str, root):
     from .data import load_dataset, select
 
     name, split = parse_target(target)
-    return select(load_dataset(name, root=root, allow_scrambled=allow_scrambled), split)
+    return select(load_dataset(name, root=root), split)
 
 
 def cmd_data_list(args) -> int:
@@ -46,7 +46,7 @@ def cmd_data_report(args) -> int:
 
     names = args.datasets or list(dataset_specs())
     for name in names:
-        dataset = load_dataset(name, root=args.data_root, allow_scrambled=args.allow_scrambled)
+        dataset = load_dataset(name, root=args.data_root)
         print(dataset_report(dataset))
         print()
     return 0
@@ -391,6 +391,34 @@ def add_results_command(commands) -> None:
     results.set_defaults(run=cmd_results)
 
 
+def cmd_compare(args) -> int:
+    from .bootstrap import compare
+    from .results import load_results, shown_results
+
+    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    print(f"results from {store}")
+    for test in args.test:
+        for metric in args.metric or ["1-jsd_paper"]:
+            print(compare(results, args.a, args.b, test, metric, seed=args.seed).line())
+    return 0
+
+
+def add_compare_command(commands) -> None:
+    compare = commands.add_parser(
+        "compare", help="method A against method B on the same rows, with a paired bootstrap interval over questions",
+        description="Mean of each method on the rows both scored, and the 95%% bootstrap interval of the "
+                    "difference A - B, resampling questions (a question's countries stay together). Methods are "
+                    "named as on the leaderboard: a baseline ('loo_mean'), 'zero_shot (smollm2-135m)', "
+                    "'adapter:NAME'.")
+    compare.add_argument("a", help="method A, e.g. adapter:smollm2-wvs-c1q1")
+    compare.add_argument("b", help="method B, e.g. loo_mean")
+    compare.add_argument("--test", action="append", required=True, help="dataset:split as evaluated, e.g. wvs:C1-Q2")
+    compare.add_argument("--metric", action="append", help="1-jsd_paper (default), 1-jsd, emd, majority_acc, ...")
+    compare.add_argument("--store", help="results store to read (default as for `survey-sim results`)")
+    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    compare.set_defaults(run=cmd_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
 
@@ -406,7 +434,6 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_parser("list", help="the data sets in data/datasets.toml").set_defaults(run=cmd_data_list)
     report = data.add_parser("report", help="rows, questions, groups, what was fixed or dropped, unmapped countries")
     report.add_argument("datasets", nargs="*", help="data set names (default: all enabled)")
-    report.add_argument("--allow-scrambled", action="store_true", help="also load data sets flagged as scrambled")
     report.set_defaults(run=cmd_data_report)
     fetch = data.add_parser("fetch", help="download the survey files from their pinned public repositories "
                                           "(sha256-checked) into the user cache")
@@ -432,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.set_defaults(run=cmd_baselines)
     add_model_commands(commands)
     add_results_command(commands)
+    add_compare_command(commands)
     return parser
 
 

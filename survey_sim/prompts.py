@@ -14,6 +14,10 @@ paper appends the same English closing sentence to its Chinese prompts too (one
 
 Templates:
     "paper": exactly the above, both languages.
+    "paper_literal": the paper's training file as published (`custom_dataset.json`), which lists
+        no options after "Here are the options:": instruction + question + header + closing.
+        For reproducing the paper's own training input (`survey-sim train --paper-literal`);
+        it needs no option texts.
     "lines": the same text with one option per line and the closing sentence on its own line,
         in the prompt's language. The Chinese closing ends with an ASCII "(" (not the
         full-width "（") so the answer letter follows "(" exactly as in English and the same
@@ -42,8 +46,8 @@ import numpy as np
 from .data.schema import MAX_OPTIONS, Lang, SurveyItem
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-Template = Literal["paper", "lines", "json"]
-TEMPLATES = ("paper", "lines", "json")
+Template = Literal["paper", "paper_literal", "lines", "json"]
+TEMPLATES = ("paper", "paper_literal", "lines", "json")
 
 COUNTRY_INSTRUCTION = {
     "en": "How would someone from {country} answer the following question:\n\n",
@@ -151,9 +155,9 @@ def build_prompt(
         raise ValueError(f"template={template!r}; choose one of {', '.join(TEMPLATES)}")
     if isinstance(item, SurveyItem):
         lang = _lang(lang or item.lang)
-        if item.options is None:
+        if item.options is None and template != "paper_literal":
             raise ValueError(f"{item.source} row {item.row}: no option texts, so no prompt can list the options")
-        question, options, instruction = item.question, item.options, instruction_for(item, lang)
+        question, options, instruction = item.question, item.options or (), instruction_for(item, lang)
     else:
         question, options, group = item
         lang = _lang(lang or "en")
@@ -161,7 +165,9 @@ def build_prompt(
     labelled = [f"({letter}){text}" for letter, text in zip(option_letters(len(options)), options)]
 
     head = instruction + question + OPTIONS_HEADER[lang]
-    if template == "paper":
+    if template == "paper_literal":
+        body, closing = head, PAPER_CLOSING
+    elif template == "paper":
         body, closing = head + ", ".join(labelled), PAPER_CLOSING
     elif template == "lines":
         body, closing = head + "\n".join(labelled), "\n" + CLOSING[lang]

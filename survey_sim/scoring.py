@@ -68,8 +68,10 @@ def option_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                   letter_ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """Next-token logits of the letters at each row's last real token, float32, (B, n_letters).
 
-    Differentiable (training calls it directly). Rows may be left- or right-padded: positions
-    come from the attention mask, as in `generate`, so padding changes nothing.
+    `letter_ids` is (L,), the same letters for every row, or (B, L), each row its own (the
+    paper's training file labels some answers "X"). Differentiable (training calls it
+    directly). Rows may be left- or right-padded: positions come from the attention mask, as in
+    `generate`, so padding changes nothing.
     """
     letter_ids = torch.as_tensor(letter_ids, device=input_ids.device)
     position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T)
@@ -79,12 +81,18 @@ def option_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
     if parts is None:  # whole model, all positions: slower, same numbers
         logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                        use_cache=False).logits  # (B, T, V)
-        return logits[rows, last][:, letter_ids].float()  # (B, L)
+        last_logits = logits[rows, last]  # (B, V)
+        if letter_ids.dim() == 2:
+            return last_logits.gather(1, letter_ids).float()  # (B, L)
+        return last_logits[:, letter_ids].float()  # (B, L)
     body, head = parts
     hidden = body(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                   use_cache=False)[0]  # (B, T, H)
     h = hidden[rows, last]  # (B, H)
-    logits = h @ head.weight[letter_ids].T  # (B, L)
+    if letter_ids.dim() == 2:  # each row its own letters: (B, H) x (B, L, H)
+        logits = torch.einsum("bh,blh->bl", h, head.weight[letter_ids])  # (B, L)
+    else:
+        logits = h @ head.weight[letter_ids].T  # (B, L)
     if head.bias is not None:
         logits = logits + head.bias[letter_ids]
     return logits.float()

@@ -47,12 +47,12 @@ def test_data_page_reports_splits_and_drops(survey_root, monkeypatch):
     assert len(at.dataframe) >= 2  # summary and splits
 
 
-def test_scrambled_file_is_flagged_on_the_data_page(survey_root, monkeypatch):
+def test_raw_training_file_is_labelled_on_the_data_page(survey_root, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/data.py").run()
-    at.selectbox(key="data_dataset").set_value("wvs_c1q1_scrambled").run()
-    assert not at.exception and at.warning and "scrambled" in at.warning[0].value
+    at.selectbox(key="data_dataset").set_value("wvs_c1q1_paper").run()
+    assert not at.exception and at.info and "raw input" in at.info[0].value
 
 
 def test_compare_page_simulates_with_the_default_model(survey_root, monkeypatch):
@@ -184,6 +184,22 @@ def test_world_map_scores_one_question_with_either_metric(survey_root, tmp_path,
     assert not at.exception and len(at.get("plotly_chart")) == 2
     at.radio(key="map_metric").set_value("emd").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+def test_world_map_default_pew_question_shows_whole_options(survey_root, tmp_path, monkeypatch):
+    """The best-covered Pew question was one whose options global_pew_test.json split at commas:
+    its legend listed "Yes" and "respects personal freedoms" as two answers."""
+    import json
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/world_map.py").run()
+    at.selectbox(key="map_dataset").set_value("pew").run()
+    assert not at.exception
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    legend = {trace["name"] for trace in figure["data"] if trace.get("name")}
+    assert legend == {"Yes, respects personal freedoms", "No, does not respect personal freedoms"}, legend
 
 
 def test_world_map_averages_an_evaluated_split(survey_root, tmp_path, monkeypatch):

@@ -35,15 +35,13 @@ def test_pew_drops_exactly_the_rows_that_are_not_distributions(survey_root):
 
 def test_valid_file_is_c1_q2(survey_root):
     dataset = load_dataset("wvs_valid", root=survey_root)
-    numbers = {int(it.question_id[1:]) for it in dataset}
+    numbers = {int(it.question_id[1:]) for it in dataset}  # the valid file has no variant ids
     assert min(numbers) == 164 and max(numbers) == 198
     assert all(it.iso3 for it in dataset)
 
 
-def test_scrambled_file_needs_the_flag(survey_root):
-    with pytest.raises(ValueError, match="scrambled"):
-        load_dataset("wvs_c1q1_scrambled", root=survey_root)
-    dataset = load_dataset("wvs_c1q1_scrambled", root=survey_root, allow_scrambled=True)
+def test_raw_training_file_loads_as_published(survey_root):
+    dataset = load_dataset("wvs_c1q1_paper", root=survey_root)
     (report,) = dataset.reports
     assert (report.rows_read, report.rows_kept) == (6841, 6796) and len(dataset.groups()) == 46
     assert sum("question text is empty" in reason for reason in report.dropped) == 45  # the empty question
@@ -51,7 +49,7 @@ def test_scrambled_file_needs_the_flag(survey_root):
 
 
 # Rows per split of the rebuilt WVS data set (the paper's counts in brackets): see README.
-WVS_SPLITS = {"C1-Q1": 1076, "C1-Q2": 1586, "C1-Q3": 369, "C2-Q1": 191, "C2-Q3": 58, "C3-Q1": 257, "C3-Q3": 68}
+WVS_SPLITS = {"C1-Q1": 6892, "C1-Q2": 1586, "C1-Q3": 343, "C2-Q1": 191, "C2-Q3": 58, "C3-Q1": 257, "C3-Q3": 68}
 
 
 def test_rebuilt_wvs_splits(survey_root):
@@ -73,7 +71,7 @@ def test_rebuilt_wvs_keeps_substantive_answers_in_code_order(survey_root):
         assert not any(o.lower().startswith(("don't know", "no answer", "other missing", "missing")) for o in item.options)
         assert 0 <= item.dropped_mass < 1
     q1 = [it for it in wvs if it.question_id == "Q1"]  # importance of family, codes 1-4
-    assert len(q1) == 17
+    assert len(q1) == 58   # 46 from the paper's training file, 12 other countries from GlobalOpinionQA
     assert all(it.options == ("Very important", "Rather important", "Not very important", "Not at all important") for it in q1)
 
 
@@ -86,7 +84,7 @@ def test_merged_pew(survey_root):
 
 def test_chinese_wvs(survey_root):
     zh = load_dataset("wvs_zh", root=survey_root)
-    assert len(zh) == 3063 and all(it.lang == "zh" for it in zh)
+    assert len(zh) == 6529 and all(it.lang == "zh" for it in zh)
     english = {(it.question_id, it.group): it for it in load_dataset("wvs", root=survey_root)}
     for item in zh:  # the same shares as the English row, only the texts differ
         assert np.array_equal(item.distribution, english[(item.question_id, item.group)].distribution)

@@ -1,6 +1,7 @@
 """Fine-tuning on a tiny random Llama: the loss goes down, the adapter is standard peft."""
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from survey_sim.scoring import Simulator
 from survey_sim.training import TrainConfig
 from survey_sim.training.run import train
 from survey_sim.training.status import read_status
-from survey_sim.training.trainer import Collator, shuffled
-from tiny import make_item, save_tiny_model
+from survey_sim.scoring import letter_token_ids, option_logits
+from survey_sim.training.trainer import Collator, DistributionDataset, shuffled
+from tiny import make_item, make_llama, make_tokenizer, save_tiny_model
 
 ITEMS = [make_item(group=g, k=k, question=f"Question {k}?", distribution=d) for g, k, d in [
     ("Peru", 3, [0.8, 0.15, 0.05]), ("Chile", 3, [0.1, 0.2, 0.7]),
@@ -54,12 +56,37 @@ def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tm
 
 
 def test_collator_left_pads_and_masks():
-    batch = Collator(pad_id=0)([{"input_ids": [5, 6, 7], "target": [0.5, 0.5]},
-                                {"input_ids": [8], "target": [0.2, 0.3, 0.5]}])
+    batch = Collator(pad_id=0)([{"input_ids": [5, 6, 7], "target": [0.5, 0.5], "letter_ids": [40, 41]},
+                                {"input_ids": [8], "target": [0.2, 0.3, 0.5], "letter_ids": [63, 40, 41]}])
     assert batch["input_ids"].tolist() == [[5, 6, 7], [0, 0, 8]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
     assert batch["mask"].tolist() == [[True, True, False], [True, True, True]]
     assert torch.allclose(batch["target"], torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]))
+    assert batch["letter_ids"].tolist() == [[40, 41, 0], [63, 40, 41]]
+
+
+def test_paper_literal_examples_use_the_files_prompt_and_letters():
+    tokenizer = make_tokenizer()
+    item = replace(ITEMS[0], source_letters="XAB")   # code 0 ("X") first, as `wvs` orders it
+    letter = dict(zip("ABX", letter_token_ids(tokenizer, 24)[:2] + [letter_token_ids(tokenizer, 24)[23]]))
+    literal = DistributionDataset([item], tokenizer, paper_literal=True)[0]
+    default = DistributionDataset([item], tokenizer)[0]
+    assert literal["letter_ids"] == [letter["X"], letter["A"], letter["B"]]
+    assert default["letter_ids"] == [letter["A"], letter["B"], letter_token_ids(tokenizer, 3)[2]]
+    literal_text = tokenizer.decode(literal["input_ids"])
+    assert literal_text.endswith("Here are the options: \n If had to select one of the options, my answer would be (")
+    assert "(A)option 0" in tokenizer.decode(default["input_ids"]) and "(A)" not in literal_text
+
+
+def test_per_row_letters_score_like_shared_letters():
+    tokenizer, model = make_tokenizer(), make_llama(len(make_tokenizer()))
+    encoded = tokenizer(["How would someone answer (", "Why ("], return_tensors="pt", padding=True)
+    ids = letter_token_ids(tokenizer, 26)
+    shared = option_logits(model, encoded["input_ids"], encoded["attention_mask"], ids[:3])
+    per_row = option_logits(model, encoded["input_ids"], encoded["attention_mask"],
+                            torch.tensor([[ids[2], ids[0], ids[1]], ids[:3]]))
+    assert torch.allclose(per_row[0], shared[0][[2, 0, 1]], atol=1e-6)
+    assert torch.allclose(per_row[1], shared[1], atol=1e-6)
 
 
 def test_option_shuffling_keeps_options_and_shares_together():

@@ -121,8 +121,10 @@ TEXT_SHARE = re.compile(r"([\d.]+)% of people select option ([A-Z])")
 def parse_simllm_text(record: dict, spec: DatasetSpec) -> dict:
     """The paper's training file: "36.93% of people select option C, 32.44% ... option A, ...".
 
-    Letters come in any order; shares are put in letter order A, B, C..., then "X" (412 rows
-    have an "option X", an answer outside the lettered ones). No option texts.
+    The shares are listed in no particular order, but each names its letter, and read by letter
+    they agree with the independent copies (tests/test_paper_training_file.py). They are put in
+    letter order A, B, C..., then "X" (412 rows have an "option X": the question's code-0 answer,
+    such as "Disagree" or "Hard to say"; see `paper_c1q1`). No option texts, no question ids.
     """
     output = field(record, "output")
     shares = {letter: float(share) for share, letter in TEXT_SHARE.findall(output)}
@@ -137,6 +139,7 @@ def parse_simllm_text(record: dict, spec: DatasetSpec) -> dict:
         group=group_from_instruction(field(record, "instruction"), spec.lang),
         values=[shares[letter] for letter in letters],
         values_field="output",
+        source_letters="".join(letters),
     )
 
 
@@ -212,15 +215,9 @@ def load_file(path: str | Path, spec: DatasetSpec) -> Dataset:
     return load_records(read_records(path), spec, source=str(path))
 
 
-def load_dataset(name: str, root: str | Path | None = None, allow_scrambled: bool = False) -> Dataset:
+def load_dataset(name: str, root: str | Path | None = None) -> Dataset:
     """Load a data set named in `data/datasets.toml` from the data root."""
     spec = dataset_spec(name)
-    if spec.scrambled and not allow_scrambled:
-        raise ValueError(
-            f"data set {name!r} lists its shares in a scrambled order and has no option texts "
-            "(see README, 'Data'); its C1-Q1 rows are rebuilt from checked sources in the `wvs` data set. "
-            "Pass allow_scrambled=True (CLI: --allow-scrambled) only to inspect it, never to train on it."
-        )
     builder = BUILDERS.get(spec.format)
     if builder is not None:
         return builder(spec, data_root(root))

@@ -70,7 +70,6 @@ class DatasetSpec:
     bad_rows: Literal["error", "drop"] = "error"
     source: str = ""
     licence: str = ""
-    scrambled: bool = False
     enabled: bool = True
 
     def __post_init__(self):

@@ -38,7 +38,7 @@ class SurveyItem:
         question_id: the survey's id for the question (e.g. "Q46", "164"); None when unknown.
         question: the question text as it is put to the model.
         options: answer option texts in the survey's own order (None when the source has
-            none, as in the scrambled `custom_dataset.json`).
+            none, as the paper's training file `custom_dataset.json` read raw).
         lang: language of question and options.
         group: the group that answered: a country name as the source writes it, or a
             described subpopulation ("Democrats in the United States").
@@ -48,6 +48,9 @@ class SurveyItem:
         source: file the row came from; row: its 0-based index there.
         dropped_mass: share of answers in non-substantive options ("Don't know", ...)
             that were removed before renormalising (0 when nothing was removed).
+        source_letters: the letter of each option in the source file, where it is not simply
+            A, B, C... in order: the paper's training file labels a code-0 answer ("Disagree",
+            "Hard to say") "X", e.g. "XAB". Only `--paper-literal` training reads it.
     """
 
     survey: str
@@ -61,6 +64,7 @@ class SurveyItem:
     source: str = ""
     row: int = -1
     dropped_mass: float = 0.0
+    source_letters: str | None = None
 
     @property
     def n_options(self) -> int:
@@ -82,6 +86,7 @@ class LoadReport:
     renormalised: int = 0  # sum was off by rounding (within tolerance) and was rescaled
     dropped: list[str] = field(default_factory=list)  # "row 12: all shares are zero"
     warnings: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)  # groups a cross-source check left out
 
     def summary(self) -> str:
         parts = [f"{self.source}: {self.rows_kept}/{self.rows_read} rows kept"]

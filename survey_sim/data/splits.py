@@ -7,10 +7,10 @@ Leave-k-countries-out folds of a country set are seeded and reproducible.
 from __future__ import annotations
 
 import random
-import re
 
 from .manifest import read_manifest
 from .schema import Dataset, SurveyItem
+from .wvs import number_of
 
 
 def question_sets() -> dict[str, tuple[int, int]]:
@@ -22,11 +22,10 @@ def country_sets() -> dict[str, frozenset[str]]:
 
 
 def question_number(item: SurveyItem) -> int | None:
-    """The WVS question number of an item ("Q164" -> 164); None for other surveys or no id."""
+    """The WVS question number of an item ("Q164" -> 164, "Q33_3" -> 33); None for other surveys or no id."""
     if item.survey != "wvs" or not item.question_id:
         return None
-    match = re.fullmatch(r"Q?(\d+)", item.question_id)
-    return int(match.group(1)) if match else None
+    return number_of(item.question_id)
 
 
 def in_range(item: SurveyItem, bounds: tuple[int, int]) -> bool:

@@ -165,6 +165,11 @@ class WvsQuestion:
     def split(self) -> str | None:
         return split_of(self.number)
 
+    def answer_texts(self, codes) -> tuple[str, ...]:
+        """The codebook's texts for WVS answer codes (1..k, and a substantive code 0)."""
+        texts = dict(enumerate(self.choices, start=1)) | {0: self.zero_choice}
+        return tuple(texts[code] for code in codes)
+
 
 def split_of(number: int | None) -> str | None:
     """"Q1" / "Q2" / "Q3" of the paper for a WVS number, None outside 1-259 or for None."""
@@ -172,6 +177,16 @@ def split_of(number: int | None) -> str | None:
         if number is not None and low <= number <= high:
             return name
     return None
+
+
+_QUESTION_ID = re.compile(r"Q?(\d+)(?:_[A-Z0-9]+|R)?")   # "Q46", "164", a variant coding "Q33_3"
+
+
+def number_of(question_id: str | None) -> int | None:
+    """The WVS question number of an id: "Q46" -> 46, "164" -> 164, "Q33_3" (Q33 coded on
+    another answer scale) -> 33; None for anything else."""
+    match = _QUESTION_ID.fullmatch(question_id or "")
+    return int(match.group(1)) if match else None
 
 
 _SCALE_PREFIX = re.compile(r"^On a scale of \d+ to \d+, \d+ meaning '.*?' and \d+ meaning '.*?', ")
@@ -236,7 +251,7 @@ def load_codebook(wvs_dir: Path) -> dict[int, WvsQuestion]:
     return questions
 
 
-def _candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> list[WvsQuestion]:
+def all_candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> list[WvsQuestion]:
     """Every question and variant as a separate candidate."""
     questions = codebook.values() if isinstance(codebook, dict) else codebook
     return [c for q in questions for c in (q, *q.variants)]
@@ -296,6 +311,19 @@ def align_options(options: Sequence, question: WvsQuestion) -> OptionAlignment:
     others = {normalise(t): code for code, t in question.other_codes}
     all_codes = tuple(codes.get(i, others.get(normalise(t))) for i, t in enumerate(texts))
     return OptionAlignment(all_codes, sum(similarity.values()) / len(similarity), None)
+
+
+def align_count(n_lettered: int, has_zero: bool, question: WvsQuestion) -> OptionAlignment:
+    """The options gate for a source with shares by letter but no option texts (the paper's
+    training file): letters A..k must be the k positive codes 1..k, and an extra answer "X" the
+    question's substantive code 0. Codes come out in the source's order: 1..k, then 0."""
+    k = len(question.choices)
+    if n_lettered != k:
+        return OptionAlignment((), 0.0, f"{n_lettered} lettered answers, {question.qid} has {k} answer codes")
+    zero = question.zero_choice
+    if has_zero and (zero is None or is_non_substantive(zero)):
+        return OptionAlignment((), 0.0, f"an answer 'X' (code 0), but {question.qid} has no substantive code 0")
+    return OptionAlignment((*range(1, k + 1), *([0] if has_zero else [])), 0.0, None)
 
 
 # --- question text ------------------------------------------------------------------------
@@ -370,7 +398,7 @@ class Matcher:
     """The codebook prepared for matching: candidates, their tokens and the word weights."""
 
     def __init__(self, codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]):
-        self.candidates = _candidates(codebook)
+        self.candidates = all_candidates(codebook)
         self.known = [set(content_tokens(" ".join((c.label, *c.wordings)))) for c in self.candidates]
         self.weights = _Weights(self.known)
         self.labels = [_forms(c.label) for c in self.candidates]
@@ -416,14 +444,30 @@ class Matcher:
         for index, candidate in enumerate(self.candidates):
             score, detail = self.text_score(question, options, index)
             scored.append((score, detail, candidate, align_options(options, candidate)))
-        scored.sort(key=lambda s: -s[0])
-        fitting = [s for s in scored if s[3].problem is None]
-        if not fitting:
-            best = scored[0]
-            return QuestionMatch(question, None, 0.0, "options",
-                                 f"no codebook question has these options; best text match {best[2].qid} "
-                                 f"({best[0]:.2f}) fails: {best[3].problem}")
-        return _decide(question, scored, fitting)
+        return _decide_among(question, scored)
+
+    def match_by_count(self, question: str, n_lettered: int, has_zero: bool) -> QuestionMatch:
+        """`match` for a question with no option texts: the text alone decides, among the
+        questions with as many answer codes (`align_count`). No "options unique" shortcut:
+        an option count is no evidence of its own."""
+        scored = []
+        for index, candidate in enumerate(self.candidates):
+            score, detail = self.text_score(question, (), index)
+            scored.append((score, detail, candidate, align_count(n_lettered, has_zero, candidate)))
+        return _decide_among(question, scored)
+
+
+def _decide_among(question: str, scored: list) -> QuestionMatch:
+    """Sort the (text score, detail, candidate, alignment) tuples and decide among those whose
+    options fit."""
+    scored.sort(key=lambda s: -s[0])
+    fitting = [s for s in scored if s[3].problem is None]
+    if not fitting:
+        best = scored[0]
+        return QuestionMatch(question, None, 0.0, "options",
+                             f"no codebook question has these options; best text match {best[2].qid} "
+                             f"({best[0]:.2f}) fails: {best[3].problem}")
+    return _decide(question, scored, fitting)
 
 
 def _decide(question: str, scored: list, fitting: list) -> QuestionMatch:
@@ -433,7 +477,9 @@ def _decide(question: str, scored: list, fitting: list) -> QuestionMatch:
     # A question with another number whose text fits clearly better but whose options do not:
     # the row is probably that question with other answer texts, not `best`.
     clash = next((s for s in scored if s[3].problem and s[2].number != best.number), None)
-    method = f"text ({detail}) + options ({alignment.agreement:.2f})"
+    # agreement 0: matched by option count alone (no option texts, `align_count`)
+    options = f"options ({alignment.agreement:.2f})" if alignment.agreement else "option count"
+    method = f"text ({detail}) + {options}"
     if best.qid != f"Q{best.number}":
         method += f", variant {best.qid}"
     rival_text = f"runner-up {rival[2].qid} {rival[0]:.2f}" if rival else "no runner-up"

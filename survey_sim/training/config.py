@@ -25,6 +25,10 @@ class TrainConfig:
         learning_rate, batch_size, grad_accum, epochs, max_steps: the optimiser (AdamW).
         shuffle_options: permute each question's options (and shares) every epoch, so the model
             cannot learn letter positions.
+        paper_literal: train on the rows of the paper's own training file only, with its prompts
+            as published (no options after "Here are the options:") and its letters (a code-0
+            answer is "X"), to reproduce the paper's training input. Validation prompts still
+            list the options.
         lang: prompt language ("en" / "zh"; None = each item's own).
         chat: wrap prompts in the chat template.
         dtype: weights' dtype; bf16: mixed-precision autocast (CUDA, or CPUs that support it).
@@ -53,6 +57,7 @@ class TrainConfig:
     epochs: float = 3.0
     max_steps: int = -1
     shuffle_options: bool = False
+    paper_literal: bool = False
     lang: str | None = None
     chat: bool = False
     dtype: str = "float32"

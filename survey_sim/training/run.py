@@ -23,6 +23,8 @@ def training_items(config: TrainConfig, data_root=None):
     train = select(load_dataset(config.dataset, root=data_root), config.train_split)
     excluded = set(config.exclude_groups)
     train_items = [it for it in train if it.iso3 not in excluded and it.group not in excluded]
+    if config.paper_literal:  # only the rows of the paper's file carry its letters
+        train_items = [it for it in train_items if it.source_letters]
     if not train_items:
         raise ValueError(f"no training items in {config.dataset}:{config.train_split} after excluding {sorted(excluded)}")
     valid = [it for it in select(load_dataset(config.valid_dataset, root=data_root), config.valid_split)
@@ -80,7 +82,8 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=list(config.target_modules), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
-    dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed)
+    dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed,
+                                  paper_literal=config.paper_literal)
     output_dir = Path(runs_root or models_dir() / "runs") / config.name
     trainer = DistributionTrainer(
         model=model,

@@ -18,7 +18,7 @@ from transformers import Trainer, TrainerCallback
 from ..data.schema import SurveyItem
 from ..losses import get_loss
 from ..metrics import score_pairs
-from ..prompts import build_prompt
+from ..prompts import LETTERS, build_prompt
 from ..scoring import Simulator, encode_prompt, letter_token_ids, option_logits
 
 
@@ -26,15 +26,21 @@ def shuffled(item: SurveyItem, rng: random.Random) -> SurveyItem:
     """The same item with its options (and their shares) in a random order."""
     order = list(range(item.n_options))
     rng.shuffle(order)
-    return replace(item, options=tuple(item.options[i] for i in order), distribution=item.distribution[order])
+    letters = item.source_letters and "".join(item.source_letters[i] for i in order)
+    return replace(item, options=tuple(item.options[i] for i in order), distribution=item.distribution[order],
+                   source_letters=letters)
 
 
 class DistributionDataset(torch.utils.data.Dataset):
-    """Survey items as tokenised prompts with their answer distributions as targets."""
+    """Survey items as tokenised prompts with their answer distributions as targets, and the
+    token of each option's letter (A, B, C ...; with `paper_literal`, the letters and the prompt
+    of the paper's training file, which labels code-0 answers "X" and lists no options)."""
 
-    def __init__(self, items, tokenizer, lang=None, chat=False, shuffle_options=False, seed=0):
+    def __init__(self, items, tokenizer, lang=None, chat=False, shuffle_options=False, seed=0, paper_literal=False):
         self.items, self.tokenizer = list(items), tokenizer
         self.lang, self.chat, self.shuffle_options, self.seed = lang, chat, shuffle_options, seed
+        self.paper_literal = paper_literal
+        self.letter_ids = dict(zip(LETTERS, letter_token_ids(tokenizer, len(LETTERS))))
         self.epoch = 0
 
     def __len__(self):
@@ -44,8 +50,11 @@ class DistributionDataset(torch.utils.data.Dataset):
         item = self.items[index]
         if self.shuffle_options:
             item = shuffled(item, random.Random(f"{self.seed}-{self.epoch}-{index}"))
-        prompt = build_prompt(item, lang=self.lang, chat=self.chat, tokenizer=self.tokenizer)
-        return {"input_ids": encode_prompt(self.tokenizer, prompt), "target": item.distribution.tolist()}
+        template = "paper_literal" if self.paper_literal else "paper"
+        letters = (item.source_letters if self.paper_literal and item.source_letters else LETTERS)[:item.n_options]
+        prompt = build_prompt(item, lang=self.lang, chat=self.chat, tokenizer=self.tokenizer, template=template)
+        return {"input_ids": encode_prompt(self.tokenizer, prompt), "target": item.distribution.tolist(),
+                "letter_ids": [self.letter_ids[letter] for letter in letters]}
 
 
 class Collator:
@@ -60,13 +69,16 @@ class Collator:
         input_ids = torch.full((len(examples), width), self.pad_id, dtype=torch.long)  # (B, T)
         attention_mask = torch.zeros((len(examples), width), dtype=torch.long)  # (B, T)
         target = torch.zeros((len(examples), n_letters))  # (B, L)
+        letter_ids = torch.zeros((len(examples), n_letters), dtype=torch.long)  # (B, L), padding masked out
         for row, e in enumerate(examples):
             n = len(e["input_ids"])
             input_ids[row, width - n:] = torch.tensor(e["input_ids"])
             attention_mask[row, width - n:] = 1
             target[row, :len(e["target"])] = torch.tensor(e["target"])
+            letter_ids[row, :len(e["letter_ids"])] = torch.tensor(e["letter_ids"])
         mask = torch.arange(n_letters)[None, :] < torch.tensor([len(e["target"]) for e in examples])[:, None]
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "target": target, "mask": mask}
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "target": target, "mask": mask,
+                "letter_ids": letter_ids}
 
 
 class DistributionTrainer(Trainer):
@@ -83,12 +95,10 @@ class DistributionTrainer(Trainer):
         self.loss_fn = get_loss(loss_name)
         self.valid_items = list(valid_items)
         self.prompt_options = prompt_options or {}
-        self.letter_ids = letter_token_ids(self.processing_class, 26)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         target, mask = inputs["target"], inputs["mask"]  # (B, L), (B, L)
-        logits = option_logits(model, inputs["input_ids"], inputs["attention_mask"],
-                               self.letter_ids[: target.shape[1]])  # (B, L)
+        logits = option_logits(model, inputs["input_ids"], inputs["attention_mask"], inputs["letter_ids"])  # (B, L)
         loss = self.loss_fn(logits, target.to(logits.dtype), mask)
         return (loss, {"logits": logits}) if return_outputs else loss
 

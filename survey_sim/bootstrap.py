@@ -1,0 +1,86 @@
+"""Is method A better than method B? A paired bootstrap over questions, from the results store.
+
+Rows of the same question (its countries) are not independent: a model that gets one question
+wrong tends to get it wrong for every country. So the interval resamples *questions* with
+replacement, keeping each question's rows together, and recomputes the mean difference
+A - B over the rows both methods scored (same question, same group). A difference whose 95%
+interval contains 0 is not a win.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .leaderboard import higher_is_better, method_label
+
+N_BOOTSTRAP = 2000
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: str
+    b: str
+    test: str
+    metric: str
+    mean_a: float
+    mean_b: float
+    difference: float      # mean of A - B over the common rows
+    low: float             # 95% bootstrap interval of the difference (over questions)
+    high: float
+    rows: int
+    questions: int
+
+    @property
+    def verdict(self) -> str:
+        """"A better", "B better" or "no difference" (interval contains 0), by the metric's direction."""
+        if self.low <= 0 <= self.high:
+            return "no difference"
+        a_higher = self.low > 0
+        return f"{'A' if a_higher == (higher_is_better(self.metric) is not False) else 'B'} better"
+
+    def line(self) -> str:
+        return (f"{self.test} {self.metric}: {self.a} {self.mean_a:.3f} vs {self.b} {self.mean_b:.3f}, "
+                f"difference {self.difference:+.3f} [95% CI {self.low:+.3f}, {self.high:+.3f}] over "
+                f"{self.rows} rows, {self.questions} questions: {self.verdict}")
+
+
+def labelled(results: pd.DataFrame) -> pd.DataFrame:
+    """The store's rows with the leaderboard's method label and "dataset:split" test name."""
+    return results.assign(
+        label=[method_label(m, mo, a) for m, mo, a in
+               zip(results["method"], results["model"].fillna(""), results["adapter"].fillna(""))],
+        test=results["dataset"] + ":" + results["split"])
+
+
+def paired_rows(results: pd.DataFrame, a: str, b: str, test: str, metric: str) -> pd.DataFrame:
+    """Columns question, value_a, value_b: the rows of `test` both methods scored on `metric`."""
+    rows = labelled(results)
+    rows = rows[(rows["test"] == test) & (rows["metric"] == metric)]
+    rows = rows.assign(question_key=rows["question_id"].fillna(rows["question"]))
+    keys = ["question_key", "group"]
+    sides = []
+    for name in (a, b):
+        side = rows[rows["label"] == name]
+        if side.empty:
+            known = sorted(set(labelled(results).query("test == @test")["label"]))
+            raise KeyError(f"no {metric} rows of {name!r} on {test}; methods there: {', '.join(known) or 'none'}")
+        sides.append(side.drop_duplicates(keys, keep="last").set_index(keys)["value"])
+    joined = pd.concat(sides, axis=1, keys=["value_a", "value_b"], join="inner").reset_index()
+    return joined.rename(columns={"question_key": "question"})
+
+
+def compare(results: pd.DataFrame, a: str, b: str, test: str, metric: str = "1-jsd_paper",
+            n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Comparison:
+    """Mean of A and B on their common rows, and the paired 95% bootstrap interval of A - B."""
+    rows = paired_rows(results, a, b, test, metric)
+    if rows.empty:
+        raise ValueError(f"{a!r} and {b!r} share no scored rows on {test}")
+    per_question = rows.assign(diff=rows["value_a"] - rows["value_b"]).groupby("question")["diff"].agg(["sum", "count"])
+    sums, counts = per_question["sum"].to_numpy(), per_question["count"].to_numpy()
+    draws = np.random.default_rng(seed).integers(0, len(sums), size=(n_bootstrap, len(sums)))
+    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Comparison(a, b, test, metric, float(rows["value_a"].mean()), float(rows["value_b"].mean()),
+                      float(sums.sum() / counts.sum()), float(low), float(high), len(rows), len(sums))
