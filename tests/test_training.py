@@ -55,6 +55,27 @@ def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tm
     assert result["best"]["eval_1-jsd_paper"] >= max(h["eval_1-jsd_paper"] for h in result["validation_history"])
 
 
+def literal_similarity(model, tokenizer, items) -> float:
+    """Mean 1-JSD of the model's distribution over each item's own letters, on its literal prompt."""
+    batch = Collator(tokenizer.pad_token_id)(list(DistributionDataset(items, tokenizer, paper_literal=True)))
+    with torch.no_grad():
+        logits = option_logits(model.eval(), batch["input_ids"], batch["attention_mask"], batch["letter_ids"])
+    return float(np.mean([one_minus_jsd(it.distribution, torch.softmax(row[:it.n_options], -1).numpy())
+                          for it, row in zip(items, logits.double())]))
+
+
+def test_paper_literal_training_learns_the_files_letters(tiny_dir, tmp_path):
+    base, tokenizer = load_model(tiny_dir)
+    items = [replace(ITEMS[0], source_letters="XAB"), replace(ITEMS[1], source_letters="ABX")]
+    before = literal_similarity(base, tokenizer, items)
+    config = TrainConfig(name="tiny-literal", model=tiny_dir, max_steps=12, epochs=1, batch_size=2,
+                         learning_rate=3e-2, lora_dropout=0.0, paper_literal=True)
+    result = train(config, items=(items, []), adapters_root=tmp_path / "adapters", runs_root=tmp_path / "runs")
+    tuned = PeftModel.from_pretrained(load_model(tiny_dir)[0], Path(result["adapter"]))
+    assert literal_similarity(tuned, tokenizer, items) > before + 0.05
+    assert result["config"]["paper_literal"] is True
+
+
 def test_collator_left_pads_and_masks():
     batch = Collator(pad_id=0)([{"input_ids": [5, 6, 7], "target": [0.5, 0.5], "letter_ids": [40, 41]},
                                 {"input_ids": [8], "target": [0.2, 0.3, 0.5], "letter_ids": [63, 40, 41]}])
