@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The numbers in the README's "Results" table, in the order they were made. Each evaluation
-# appends to the results store (models/results/results.parquet); `survey-sim compare` gives the
-# paired bootstrap intervals printed at the end. About 1.5 hours on 2 CPU cores.
+# appends to the results store (models/results/results.parquet); `survey-sim compare` prints the
+# paired bootstrap intervals. About 1.5 hours on 2 CPU cores.
 #
 # One epoch per adapter: C1-Q1 holds 6,892 rows (6,796 from the paper's training file), and an
 # epoch takes about 50 minutes here at 2.4 examples/s; the paper's 3 epochs wait for a faster
@@ -11,32 +11,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 log() { echo "+ $*" >&2; "$@"; }
+TESTS=(--test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1)
 
 # 1. The paper's recipe on C1-Q1, validated on 400 C1-Q2 items (reference_results.sh makes the same adapter).
 [ -d models/adapters/smollm2-wvs-c1q1 ] || log survey-sim train --name smollm2-wvs-c1q1 --epochs 1 --max-valid-items 400
-# 2. Unseen countries: fold 0 of C1 (10 countries) out of training and validation.
+# 2. Unseen questions (C1-Q2 valid, C1-Q3 test) and an unseen survey (Pew C1').
+log survey-sim evaluate --method zero_shot "${TESTS[@]}"
+log survey-sim evaluate --method adapter --adapter smollm2-wvs-c1q1 "${TESTS[@]}"
+log survey-sim baselines --train wvs:C1-Q1 "${TESTS[@]}" --methods uniform train_prior loo_mean
+# 3. Unseen countries: fold 0 of C1 (10 countries) out of training and validation.
 [ -d models/adapters/smollm2-wvs-c1q1-fold0 ] || log survey-sim train --name smollm2-wvs-c1q1-fold0 --fold 0 --epochs 1 --max-valid-items 200
 log survey-sim evaluate --method adapter --adapter smollm2-wvs-c1q1-fold0 --test wvs:C1-Q1 --fold 0
 log survey-sim evaluate --method zero_shot --test wvs:C1-Q1 --fold 0
 for method in avg_culture loo_mean train_prior uniform; do   # baselines see only the other 36 countries
   log survey-sim evaluate --method "$method" --test wvs:C1-Q1 --fold 0
 done
-# 3. Option-order shuffling: validated every 17 steps (a sixteenth of an epoch) on 200 C1-Q2 items;
-#    the best of steps 17, 34, 51, 68 is kept.
+# 4. Paired 95% bootstrap intervals (over questions) against the bar of each split.
+for bar in uniform train_prior loo_mean; do
+  log survey-sim compare adapter:smollm2-wvs-c1q1 "$bar" "${TESTS[@]}"
+done
+for bar in avg_culture loo_mean "zero_shot (smollm2-135m)"; do
+  log survey-sim compare adapter:smollm2-wvs-c1q1-fold0 "$bar" --test wvs:C1-Q1:fold0
+done
+# 5. Option-order shuffling: validated every 17 steps (a sixteenth of an epoch) on 200 C1-Q2
+#    items; the best of steps 17, 34, 51, 68 is kept.
 [ -d models/adapters/smollm2-wvs-c1q1-shuffled ] || log survey-sim train --name smollm2-wvs-c1q1-shuffled \
   --shuffle-options --max-steps 68 --eval-steps 17 --max-valid-items 200
-# 4. Unseen questions (C1-Q2 valid, C1-Q3 test) and an unseen survey (Pew C1').
-log survey-sim evaluate --method zero_shot --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1
-for adapter in smollm2-wvs-c1q1 smollm2-wvs-c1q1-shuffled; do
-  log survey-sim evaluate --method adapter --adapter "$adapter" --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1
+log survey-sim evaluate --method adapter --adapter smollm2-wvs-c1q1-shuffled "${TESTS[@]}"
+for bar in uniform train_prior adapter:smollm2-wvs-c1q1; do
+  log survey-sim compare adapter:smollm2-wvs-c1q1-shuffled "$bar" "${TESTS[@]}"
 done
-log survey-sim baselines --train wvs:C1-Q1 --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1 \
-  --methods uniform train_prior loo_mean
-# 5. Paired 95% bootstrap intervals (over questions) of each adapter against the bar of its split.
-for adapter in smollm2-wvs-c1q1 smollm2-wvs-c1q1-shuffled; do
-  log survey-sim compare "adapter:$adapter" uniform --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1
-  log survey-sim compare "adapter:$adapter" train_prior --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1
-  log survey-sim compare "adapter:$adapter" loo_mean --test wvs:C1-Q2 --test wvs:C1-Q3 --test pew:PEW_C1
-done
-log survey-sim compare adapter:smollm2-wvs-c1q1-fold0 avg_culture --test wvs:C1-Q1:fold0
-log survey-sim compare adapter:smollm2-wvs-c1q1-fold0 "zero_shot (smollm2-135m)" --test wvs:C1-Q1:fold0

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from . import __version__, model_cache
 
 DEFAULT_MODEL = "smollm2-135m"
 # alias -> (installed package that ships the file, file name inside it)
@@ -118,14 +118,11 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         return model, tokenizer
 
-    if name in ALIASES:
-        path = packaged_file(*ALIASES[name])
-        model, tokenizer = attempt(str(path.parent), gguf_file=path.name)
-    elif name.endswith(".gguf"):
-        path = Path(name).expanduser()
+    if name in ALIASES or name.endswith(".gguf"):
+        path = packaged_file(*ALIASES[name]) if name in ALIASES else Path(name).expanduser()
         if not path.is_file():
             raise ModelNotFound(f"model {name!r}: GGUF file {path} does not exist")
-        model, tokenizer = attempt(str(path.parent), gguf_file=path.name)
+        model, tokenizer = load_gguf(path, attempt)
     elif Path(name).expanduser().is_dir():
         model, tokenizer = attempt(str(Path(name).expanduser()))
     else:
@@ -154,6 +151,19 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
     # Adapters record the base model's name from here: keep one that load_model accepts.
     model.config._name_or_path = name
     return model.to(resolve_device(device)).eval(), tokenizer
+
+
+def load_gguf(path: Path, attempt):
+    """A GGUF model through the conversion cache (`model_cache`): converted by transformers on
+    first use, then loaded from the saved safetensors and tokenizer.json."""
+    cached = model_cache.converted(path) if model_cache.enabled() else None
+    if cached is not None:
+        return attempt(str(cached))
+    model, tokenizer = attempt(str(path.parent), gguf_file=path.name)
+    drop_gguf_quantizer_tag(model)
+    if model_cache.enabled() and next(model.parameters()).dtype == torch.float32:  # keep full precision only
+        model_cache.store(path, model, tokenizer)
+    return model, tokenizer
 
 
 def drop_gguf_quantizer_tag(model) -> None:
