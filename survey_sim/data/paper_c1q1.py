@@ -20,13 +20,14 @@ A question none of these decides stays out, every row of it listed with the reas
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .schema import Dataset, LoadReport, SurveyItem
-from .wvs import Matcher, QuestionMatch, WvsQuestion, align_count, all_candidates, content_tokens
+from .wvs import Matcher, QuestionMatch, WvsQuestion, align_count, candidates_by_qid, content_tokens
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class PaperQuestion:
     text: str
     n_lettered: int     # answers A, B, C ...
     has_zero: bool      # an answer "X" (code 0) besides them
-    position: int       # order of first appearance: questionnaire order
+    position: int       # questionnaire order (see `paper_questions`)
 
 
 def paper_questions(raw: Dataset) -> list[PaperQuestion]:
@@ -44,12 +45,13 @@ def paper_questions(raw: Dataset) -> list[PaperQuestion]:
     blocks (a question missing from one block shifts the ranks there by one, not the median)."""
     ranks: dict[str, list[int]] = {}
     firsts: dict[str, SurveyItem] = {}
-    for group in dict.fromkeys(item.group for item in raw):
-        block = [item for item in raw if item.group == group]
-        for rank, item in enumerate(block):
-            ranks.setdefault(item.question, []).append(rank)
-            firsts.setdefault(item.question, item)
-    order = sorted(firsts, key=lambda text: (float(np.median(ranks[text])), list(firsts).index(text)))
+    rows_seen: Counter = Counter()   # per country: the rank of its next row
+    for item in raw:
+        ranks.setdefault(item.question, []).append(rows_seen[item.group])
+        rows_seen[item.group] += 1
+        firsts.setdefault(item.question, item)
+    # sorted() is stable: equal medians keep the order of first appearance
+    order = sorted(firsts, key=lambda text: float(np.median(ranks[text])))
     questions = []
     for position, text in enumerate(order):
         letters = firsts[text].source_letters or ""
@@ -65,7 +67,7 @@ def words(text: str) -> frozenset[str]:
 def match_paper_questions(questions: Sequence[PaperQuestion], matcher: Matcher, codebook: Mapping[int, WvsQuestion],
                           twins: Mapping[frozenset, QuestionMatch]) -> tuple[dict[str, QuestionMatch], list[str]]:
     """A QuestionMatch per question text (number None where no path decides), and warnings."""
-    by_qid = {c.qid: c for c in all_candidates(codebook)}
+    by_qid = candidates_by_qid(codebook)
     matches = {}
     for q in questions:
         match = matcher.match_by_count(q.text, q.n_lettered, q.has_zero)
@@ -147,7 +149,7 @@ def paper_items(raw: Dataset, matches: Mapping[str, QuestionMatch], codebook: Ma
                 report: LoadReport) -> list[SurveyItem]:
     """The file's rows with their WVS id, the codebook's option texts and shares in WVS code
     order (code 0 first, as everywhere in `wvs`); rows of unmatched questions are reported."""
-    by_qid = {c.qid: c for c in all_candidates(codebook)}
+    by_qid = candidates_by_qid(codebook)
     items, unmatched = [], {}
     for item in raw:
         match = matches.get(item.question)

@@ -53,6 +53,11 @@ def tidy(text: str) -> str:
     return text
 
 
+def same_loosely(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Two option lists that differ only in quotes, apostrophes, case and spaces."""
+    return list(map(loose, a)) == list(map(loose, b))
+
+
 def join_into(fragments: Sequence[str], whole: Sequence[str]) -> bool:
     """Whether consecutive fragments joined by ", " spell the options `whole` (loosely)."""
     position = 0
@@ -93,7 +98,7 @@ def whole_lists(trusted: Iterable[SurveyItem], others: Iterable[SurveyItem] = ()
 
 def _add(lists: dict, question: str, options: tuple[str, ...]) -> None:
     known = lists.setdefault(question, [])
-    if all(list(map(loose, options)) != list(map(loose, other)) for other in known):
+    if not any(same_loosely(options, other) for other in known):
         known.append(options)
 
 
@@ -102,12 +107,12 @@ def repair(item: SurveyItem, whole: dict[str, list[tuple[str, ...]]]) -> Repair 
     is dropped."""
     written = [tidy(o) for o in item.options]
     known = whole.get(item.question, [])
-    found = {tuple(w) for w in known if len(w) < len(written) and join_into(written, w)}
+    found = {w for w in known if len(w) < len(written) and join_into(written, w)}
     if len(found) > 1:
         return Repair(None, f"split options fit {len(found)} whole lists")
     if found:
         options, action = list(found.pop()), "whole list"
-    elif has_fragments(written) and not any(list(map(loose, written)) == list(map(loose, w)) for w in known):
+    elif has_fragments(written) and not any(same_loosely(written, w) for w in known):
         options, action = join_lower_case(written), "lower case"
     else:
         options, action = written, None

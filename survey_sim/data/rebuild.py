@@ -38,7 +38,7 @@ from .manifest import DatasetSpec, dataset_spec
 from .paper_c1q1 import match_paper_questions, paper_items, paper_questions, words
 from .pew_repair import repair, whole_lists
 from .schema import Dataset, LoadReport, SurveyItem
-from .wvs import (Matcher, all_candidates, is_non_substantive, is_wvs_row, load_codebook, normalise, number_of,
+from .wvs import (Matcher, candidates_by_qid, is_non_substantive, is_wvs_row, load_codebook, normalise, number_of,
                   option_text)
 
 PEW_NON_SUBSTANTIVE = {"dk/refused", "don't know/refused", "dont know/refused", "\"dont know/refused\"",
@@ -117,7 +117,7 @@ def goqa_wvs_items(root: Path, matcher: Matcher, codebook) -> tuple[list[SurveyI
     """The GlobalOpinionQA WVS rows with ids, substantive answers in code order and the codebook's
     option texts; and the matched questions by their words (twins for the paper's file)."""
     raw, report = raw_items(root, ["pew_raw", "goqa_raw"])
-    by_qid = {c.qid: c for c in all_candidates(codebook)}
+    by_qid = candidates_by_qid(codebook)
     matches, twins, unmatched, items = {}, {}, {}, []
     for item in raw:
         if not is_wvs_row(item.options):

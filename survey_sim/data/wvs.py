@@ -257,6 +257,11 @@ def all_candidates(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> 
     return [c for q in questions for c in (q, *q.variants)]
 
 
+def candidates_by_qid(codebook: dict[int, WvsQuestion] | Iterable[WvsQuestion]) -> dict[str, WvsQuestion]:
+    """Every question and variant by its codebook key ("Q33", "Q33_3")."""
+    return {c.qid: c for c in all_candidates(codebook)}
+
+
 # --- options ------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=None)   # a few hundred distinct option texts, compared many times
