@@ -22,7 +22,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The warm-up process simulates the World map's default view into the disk cache while the server starts.
 run: setup
+	$(BIN)/python -m survey_sim.warmup &
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: setup

@@ -7,6 +7,10 @@ import streamlit as st
 
 st.set_page_config(page_title="survey-sim", page_icon=":material/public:", layout="wide")
 
+from app_pages.shared import start_warmup  # noqa: E402  (after set_page_config, which comes first)
+
+start_warmup()  # once per server: the model loads and the default map is simulated in the background
+
 navigation = st.navigation([
     st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", default=True),
     st.Page("app_pages/world_map.py", title="World map", icon=":material/public:"),

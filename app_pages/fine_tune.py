@@ -48,7 +48,8 @@ def config_form() -> TrainConfig | None:
         epochs = c2.number_input("Epochs", 0.1, 50.0, DEFAULTS.epochs, step=1.0)
         max_steps = c3.number_input("Max steps (-1: by epochs)", -1, 1_000_000, DEFAULTS.max_steps)
         max_valid = c4.number_input("Validation items (0: all)", 0, 100_000, DEFAULTS.max_valid_items or 0,
-                                    help="score a seeded sample of this many validation rows; faster on a CPU")
+                                    help="at each evaluation, score a fixed seeded sample of this many validation rows "
+                                         "(faster on a CPU); the kept adapter is then scored on all of them")
         shuffle = st.checkbox("Shuffle option order every epoch", DEFAULTS.shuffle_options)
         if not st.form_submit_button("Start fine-tuning", type="primary"):
             return None

@@ -1,7 +1,12 @@
-"""What several pages share: cached data sets and the error box for missing data."""
+"""What several pages share: cached data sets, the cached simulator, and the start-up warm-up."""
+import logging
+import os
+import threading
+
 import streamlit as st
 
-from survey_sim.data import DataError, DataRootNotFound, data_root, load_dataset
+from survey_sim.data import DataError, DataRootNotFound, data_root, dataset_specs, load_dataset
+
 
 
 @st.cache_resource(show_spinner="Loading survey data...")
@@ -16,6 +21,14 @@ def dataset_or_stop(name: str):
     except (DataRootNotFound, DataError, FileNotFoundError) as err:
         st.error(str(err))
         st.stop()
+
+
+def map_datasets() -> dict:
+    """The data sets a world map can show: country data only (not the GSS's US groups)."""
+    from survey_sim.warmup import map_dataset_names
+
+    specs = dataset_specs()
+    return {name: specs[name] for name in map_dataset_names()}
 
 
 @st.cache_resource(show_spinner="Loading the model (once per session of the server)...")
@@ -33,3 +46,36 @@ def simulator_or_stop(adapter: str | None = None, dtype: str = "float32"):
     except Exception as err:  # noqa: BLE001  (missing files, a corrupt safetensors file, a mismatched base model...)
         st.error(f"Could not load {'adapter ' + repr(adapter) if adapter else 'the model'}: {err}")
         st.stop()
+
+
+def warm_default_views() -> None:
+    """Load the model into this server's cache and simulate the World map's default question
+    (read from the disk cache when `make run`'s warm-up process got there first)."""
+    from survey_sim import warmup
+
+    try:
+        warmup.warm_default_views(cached_simulator(None), data_root())
+    except Exception as err:  # noqa: BLE001  (no data, no model: the pages say so themselves)
+        logging.getLogger(__name__).warning("start-up warm-up skipped: %s", err)
+
+
+WARMUP_THREAD = "survey-sim-warmup"
+
+
+def _is_warmup_context_warning(record: logging.LogRecord) -> bool:
+    # Streamlit warns once when a thread without a session touches its caches; the warm-up
+    # thread belongs to no session on purpose (nothing it does is shown), so that one is noise.
+    return not (record.threadName == WARMUP_THREAD and "missing ScriptRunContext" in record.getMessage())
+
+
+@st.cache_resource(show_spinner=False)
+def start_warmup() -> threading.Thread | None:
+    """`warm_default_views` in a background thread, started by the server's first session."""
+    from survey_sim.warmup import DISABLE_ENV
+
+    if os.environ.get(DISABLE_ENV) == "1":
+        return None
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_is_warmup_context_warning)
+    thread = threading.Thread(target=warm_default_views, name=WARMUP_THREAD, daemon=True)
+    thread.start()
+    return thread

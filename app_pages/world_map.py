@@ -5,15 +5,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from survey_sim.data import dataset_specs
 from survey_sim.evaluation import country_means
-from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
+from survey_sim.geo import PLOTLY_CONFIG, answer_map, questions_by_coverage, world_map
 from survey_sim.leaderboard import higher_is_better, method_label, store_metrics
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.models import DEFAULT_MODEL, list_adapters
 from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
-from app_pages.shared import dataset_or_stop, simulator_or_stop
+from app_pages.shared import dataset_or_stop, map_datasets, simulator_or_stop
 
 ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
@@ -25,13 +24,9 @@ def divergence_colours(metric: str) -> dict:
 
 
 def one_question() -> None:
-    specs = {n: s for n, s in dataset_specs().items() if s.survey != "gss"}  # maps are for country data only
+    specs = map_datasets()
     name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="map_dataset")
-    by_question = {}
-    for item in dataset_or_stop(name):
-        if item.iso3:
-            by_question.setdefault(item.key, []).append(item)
-    questions = sorted(by_question.values(), key=len, reverse=True)  # best-covered questions first
+    questions = questions_by_coverage(dataset_or_stop(name))  # best-covered questions first
     labels = [f"{items[0].question_id or ''} {items[0].question[:140]} ({len(items)} countries)".strip()
               for items in questions]
     chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__,

@@ -166,7 +166,10 @@ def cmd_train(args) -> int:
 def make_simulator(args):
     from .scoring import Simulator
 
-    return Simulator(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype)
+    from .sharding import process_device
+
+    return Simulator(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype,
+                     device=process_device())
 
 
 def progress_bar(total_label: str):
@@ -196,6 +199,7 @@ def cmd_evaluate(args) -> int:
     from .data import load_user_file
     from .evaluation import MODEL_METHODS, evaluate_baselines, evaluate_model, summary_table
     from .results import append_results
+    from .sharding import is_main_process
 
     if args.method not in BASELINES and args.method not in MODEL_METHODS:
         raise KeyError(f"unknown method {args.method!r}; choose one of {', '.join([*MODEL_METHODS, *sorted(BASELINES)])}")
@@ -231,6 +235,8 @@ def cmd_evaluate(args) -> int:
                                      adapter=args.adapter or "", batch_size=args.batch_size, progress=update))
         bar.close()
     results = pd.concat(frames, ignore_index=True)
+    if not is_main_process():  # under `accelerate launch`, every process holds all results: one reports them
+        return 0
     print(summary_table(results).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.input:
         per_group = results.pivot_table(index="group", columns="metric", values="value", aggfunc="mean")
@@ -249,6 +255,7 @@ def cmd_predict(args) -> int:
     from .data.validation import RowError, option_text
     from .prompts import build_prompt
     from .scoring import option_distributions
+    from .sharding import is_main_process, sharded
 
     rows, problems = [], []
     for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), start=1):
@@ -273,9 +280,13 @@ def cmd_predict(args) -> int:
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
                             tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
     bar, update = progress_bar("predict")
-    predictions = option_distributions(simulator.model, simulator.tokenizer, prompts, [len(r["options"]) for r in rows],
-                                       batch_size=args.batch_size, progress=update)
+    predictions = sharded(lambda share: option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share],
+                                                             [k for _, k in share], batch_size=args.batch_size,
+                                                             progress=update),
+                          list(zip(prompts, [len(r["options"]) for r in rows])))
     bar.close()
+    if not is_main_process():  # the main process writes the file
+        return 0
     output = Path(args.output)
     tmp = output.with_suffix(output.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:

@@ -16,6 +16,7 @@ import pandas as pd
 from .baselines import get_baseline
 from .data import Dataset
 from .metrics import METRICS, score_pairs
+from .sharding import sharded
 
 ID_COLUMNS = ["method", "model", "adapter", "dataset", "split", "question_id", "group", "iso3"]
 
@@ -89,18 +90,23 @@ def json_zero_shot(test: Dataset, simulator, batch_size: int = 16, max_new_token
 def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 16, progress=None,
                       seed: int = 0) -> list[np.ndarray | None]:
     """Predictions of a language-model method; `simulator` is a `scoring.Simulator`."""
+    # Under `accelerate launch`, each process scores a share (survey_sim.sharding); else all.
     if method in ("zero_shot", "adapter"):
-        return simulator.predict(list(test), batch_size=batch_size, progress=progress)
+        return sharded(lambda share: simulator.predict(share, batch_size=batch_size, progress=progress), list(test))
     if method == "ctrl":
         from .prompts import build_control_prompts
         from .scoring import option_distributions
 
+        # Prompts first, over all rows, so each row's random country is the same however it is sharded.
         prompts = build_control_prompts(list(test), seed=seed, lang=simulator.lang, chat=simulator.chat,
                                         tokenizer=simulator.tokenizer)
-        return option_distributions(simulator.model, simulator.tokenizer, prompts, [it.n_options for it in test],
-                                    batch_size=batch_size, progress=progress)
+        rows = list(zip(prompts, [it.n_options for it in test]))
+        return sharded(lambda share: option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share],
+                                                          [k for _, k in share], batch_size=batch_size,
+                                                          progress=progress), rows)
     if method == "json_zs":
-        return json_zero_shot(test, simulator, batch_size=batch_size, progress=progress)
+        return sharded(lambda share: json_zero_shot(share, simulator, batch_size=batch_size, progress=progress),
+                       list(test))
     raise KeyError(f"unknown model method {method!r}; choose one of {', '.join(MODEL_METHODS)}")
 
 

@@ -52,3 +52,13 @@ def style_world(figure: go.Figure) -> None:
     figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
                        projection_type="natural earth", projection_rotation=dict(lon=0, lat=0, roll=0),
                        center=dict(lon=0, lat=0), lonaxis_range=[-180, 180], lataxis_range=[-60, 85])
+
+
+def questions_by_coverage(items) -> list[list]:
+    """The country rows (those with an ISO code) of each question, best-covered question first:
+    the World map's question list, whose first entry is its default view."""
+    by_question = {}
+    for item in items:
+        if item.iso3:
+            by_question.setdefault(item.key, []).append(item)
+    return sorted(by_question.values(), key=len, reverse=True)

@@ -83,9 +83,12 @@ def fast_dtype(device: str | torch.device = "auto") -> str:
     return "bfloat16" if native else "float32"
 
 
-def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+def resolve_dtype(dtype: str | torch.dtype, device: str | torch.device = "auto") -> torch.dtype:
+    """A torch dtype from its name; "auto" is `fast_dtype(device)`."""
     if isinstance(dtype, torch.dtype):
         return dtype
+    if dtype == "auto":
+        dtype = fast_dtype(device)
     if dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r}; choose one of {', '.join(DTYPES)}")
     return DTYPES[dtype]
@@ -99,7 +102,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
         name_or_path: an alias (`ALIASES`), a `.gguf` file, a local model directory, or a
             Hugging Face model id.
         device: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:1", ...
-        dtype: "float32", "bfloat16" or "float16".
+        dtype: "float32", "bfloat16", "float16", or "auto" (`fast_dtype(device)`).
         local_files_only: for a model id, use only the local Hugging Face cache. Default: the
             HF_HUB_OFFLINE setting; without it, the cache is tried first, then the Hub (which
             can take a minute to fail when the network is down).
@@ -108,7 +111,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     name = str(name_or_path)
-    torch_dtype = resolve_dtype(dtype)
+    torch_dtype = resolve_dtype(dtype, device)
     if local_files_only is None:
         local_files_only = bool(constants.HF_HUB_OFFLINE)
     tried = []

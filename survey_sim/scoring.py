@@ -86,16 +86,46 @@ def option_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
             return last_logits.gather(1, letter_ids).float()  # (B, L)
         return last_logits[:, letter_ids].float()  # (B, L)
     body, head = parts
-    hidden = body(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                  use_cache=False)[0]  # (B, T, H)
-    h = hidden[rows, last]  # (B, H)
+    h = _last_hidden_float32(body, rows, last, input_ids=input_ids, attention_mask=attention_mask,
+                             position_ids=position_ids, use_cache=False)  # (B, H)
+    weight = head.weight[letter_ids].float()  # (L, H) or (B, L, H)
     if letter_ids.dim() == 2:  # each row its own letters: (B, H) x (B, L, H)
-        logits = torch.einsum("bh,blh->bl", h, head.weight[letter_ids])  # (B, L)
+        logits = torch.einsum("bh,blh->bl", h, weight)  # (B, L)
     else:
-        logits = h @ head.weight[letter_ids].T  # (B, L)
+        logits = h @ weight.T  # (B, L)
     if head.bias is not None:
-        logits = logits + head.bias[letter_ids]
-    return logits.float()
+        logits = logits + head.bias[letter_ids].float()
+    return logits
+
+
+def _final_norm(body) -> torch.nn.Module | None:
+    for name in ("norm", "ln_f", "final_layernorm"):  # Llama/Gemma/Qwen, GPT-2, Phi
+        module = getattr(body, name, None)
+        if isinstance(module, torch.nn.Module) and any(True for _ in module.parameters()):
+            return module
+    return None
+
+
+def _last_hidden_float32(body, rows: torch.Tensor, last: torch.Tensor, **inputs) -> torch.Tensor:
+    """The final hidden state at each row's last token, (B, H), with the final norm applied in float32.
+
+    In a bfloat16 model the logits of letters are ~10-20 and bf16 steps there are 0.06-0.125,
+    so letters whose logits differ by less than that would tie exactly. The transformer body
+    stays in the model's dtype; only the last norm (taken from its input, caught by a hook)
+    and the letters' rows of the output layer run in float32, which costs nothing measurable.
+    """
+    norm = _final_norm(body)
+    caught = {}
+    handle = norm.register_forward_hook(lambda module, args, output: caught.setdefault("x", args[0])) if norm else None
+    try:
+        hidden = body(**inputs)[0]  # (B, T, H)
+    finally:
+        if handle is not None:
+            handle.remove()
+    if "x" not in caught:  # no final norm found: the body's own output
+        return hidden[rows, last].float()
+    params = {name: p.float() for name, p in norm.named_parameters()}
+    return torch.func.functional_call(norm, params, (caught["x"][rows, last].float(),))  # (B, H)
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:

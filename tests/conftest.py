@@ -14,6 +14,8 @@ def pytest_configure(config):
     scratch = Path(tempfile.mkdtemp(prefix="survey-sim-tests-"))
     os.environ.setdefault("SURVEY_SIM_MODELS", str(scratch / "models"))
     os.environ.setdefault("SURVEY_SIM_RESULTS", str(scratch / "results.parquet"))
+    # The app's start-up warm-up loads the real model in a thread; app tests load what they use.
+    os.environ.setdefault("SURVEY_SIM_NO_WARMUP", "1")
 
 
 @pytest.fixture(scope="session")

@@ -157,3 +157,46 @@ def test_cli_knows_every_section():
     assert bench.parse_args(["--quick", "--only", "scoring", "training"]).only == ["scoring", "training"]
     with pytest.raises(SystemExit):
         bench.parse_args(["--only", "nonsense"])
+
+
+def test_epoch_tokens_follow_the_samplers_order():
+    lengths = [10, 2, 9, 3, 8, 1]
+    assert report.batch_shapes(lengths, [0, 1, 2, 3, 4, 5], 2) == [(2, 10), (2, 9), (2, 8)]
+    assert report.batch_shapes(lengths, [0, 2, 4, 3, 1, 5], 2) == [(2, 10), (2, 8), (2, 2)]
+    grouped = sections.epoch_order(lengths * 20, 4, grouped=True)
+    random = sections.epoch_order(lengths * 20, 4, grouped=False)
+    assert sorted(grouped) == sorted(random) == list(range(120))  # each row once per epoch
+    tokens = {name: report.padded_tokens(report.batch_shapes(lengths * 20, order, 4))
+              for name, order in (("grouped", grouped), ("random", random))}
+    assert sum(lengths * 20) <= tokens["grouped"] < tokens["random"]
+
+
+def test_gpu_section_is_skipped_not_failed_without_cuda(monkeypatch):
+    monkeypatch.setattr(sections.torch.cuda, "is_available", lambda: False)
+    result = sections.gpu("unused", [], [])
+    assert result["status"] == "skipped" and "unmeasured" in result["reason"]
+    doc = _document({"gpu": {**result, "wall_s": 0.0, "peak_rss_mb": 1.0}})
+    assert report.validate(doc) == []
+    assert "| gpu | skipped: no CUDA device" in report.render(doc)
+
+
+def test_readme_table_joins_measurements_targets_and_unmeasured_sections():
+    results = {"training": {"status": "ok", "wall_s": 1.0, "peak_rss_mb": 1.0, "minutes_per_epoch": 11.5,
+                            "speedup": 3.9, "default": {"examples_per_s": 9.99}, "paper_fp32": {"minutes_per_epoch": 45.0}},
+               "gpu": {"status": "skipped", "reason": "no CUDA device", "wall_s": 0.0, "peak_rss_mb": 1.0}}
+    doc = _document(results)
+    doc["targets"] = report.evaluate_targets(results)
+    rows = {row[0]: row[1:] for row in report.readme_rows(doc)}
+    assert rows["training, default recipe: min per C1-Q1 epoch (6,892 rows)"] == ["11.5", "<= 12 min", "yes"]
+    assert rows["training, default recipe: speedup over the paper recipe"] == ["3.90x", "", ""]
+    assert rows["GPU: scorer prompts/s / training examples/s"][0] == "unmeasured (no CUDA device)"
+    assert rows["cold start: Simulator() s"] == ["-", "<= 3 s", "-"]  # did not run
+
+
+def test_step_time_model_separates_a_fixed_cost_from_the_cost_per_token():
+    fixed, per_token = report.step_time_model([1000, 2000, 3000], [0.3, 0.5, 0.7])
+    assert fixed == pytest.approx(0.1) and per_token == pytest.approx(0.0002)
+    assert report.step_time_model([100, 100], [1.0, 3.0]) == (0.0, 0.02)  # one size: the mean rate
+    assert report.step_time_model([100, 200], [2.0, 1.0]) == (0.0, 0.01)  # a tilted line: the mean rate
+    with pytest.raises(ValueError, match="at least two steps"):
+        report.step_time_model([100], [1.0])

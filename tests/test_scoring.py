@@ -80,6 +80,27 @@ def test_last_position_logits_equal_full_forward(model, tokenizer):
         torch.testing.assert_close(fast, full, atol=1e-5, rtol=1e-5)
 
 
+def test_bf16_model_gets_float32_logits_from_a_float32_final_norm_and_head(model, tokenizer):
+    """bf16 logits of ~10 are 0.06 apart, so near letters tied exactly (70 of 104 countries on
+    Ask the world); the last norm and the letter rows now run in float32."""
+    import copy
+
+    bf16 = copy.deepcopy(model).to(torch.bfloat16)
+    letters = letter_token_ids(tokenizer, 6)
+    ids = torch.tensor([tokenizer(PROMPTS[0])["input_ids"]])
+    with torch.no_grad():
+        fast = option_logits(bf16, ids, torch.ones_like(ids), letters)[0]  # (L,)
+        caught = {}  # the final norm's input, to apply RMSNorm and the head by hand in float32
+        handle = bf16.model.norm.register_forward_hook(lambda m, a, o: caught.setdefault("x", a[0]))
+        bf16.model(input_ids=ids)
+        handle.remove()
+        x = caught["x"][0, -1].float()
+        norm = x * torch.rsqrt(x.pow(2).mean() + bf16.config.rms_norm_eps) * bf16.model.norm.weight.float()
+        expected = norm @ bf16.lm_head.weight[letters].float().T
+    torch.testing.assert_close(fast, expected, atol=1e-4, rtol=1e-4)
+    assert (fast.bfloat16().float() != fast).any()  # not on the bf16 grid any more
+
+
 def test_left_and_right_padding_agree(model, tokenizer):
     letters = letter_token_ids(tokenizer, 4)
     seqs = [tokenizer(p)["input_ids"] for p in PROMPTS]

@@ -55,6 +55,40 @@ def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tm
     assert result["best"]["eval_1-jsd_paper"] >= max(h["eval_1-jsd_paper"] for h in result["validation_history"])
 
 
+def test_validation_sample_during_training_and_all_items_at_the_end(tiny_dir, tmp_path):
+    valid = [make_item(group=f"Country {i}", k=3, question="Question 3?", distribution=[0.2, 0.3, 0.5])
+             for i in range(5)]
+    config = TrainConfig(name="tiny-sampled", model=tiny_dir, max_steps=2, batch_size=2, max_valid_items=2,
+                         eval_steps=1, lora_dropout=0.0)
+    result = train(config, items=(ITEMS, valid), adapters_root=tmp_path / "adapters", runs_root=tmp_path / "runs")
+    assert (result["valid_items"], result["final_valid_items"]) == (2, 5)
+    assert len(result["validation_history"]) == 2
+    assert 0 < result["final_validation"]["final_valid_1-jsd_paper"] <= 1
+    assert result["dtype"] in ("float32", "bfloat16") and result["attention"] in ("eager", "sdpa")
+
+
+def test_training_arguments_group_batches_by_length_unless_told_not_to(tmp_path):
+    from survey_sim.training.run import training_arguments
+
+    grouped = training_arguments(TrainConfig(), tmp_path, has_validation=False)
+    plain = training_arguments(TrainConfig(group_by_length=False), tmp_path, has_validation=False)
+    assert (grouped.train_sampling_strategy, plain.train_sampling_strategy) == ("group_by_length", "random")
+
+
+def test_bf16_training_on_cpu_uses_eager_attention_and_float32_lora(tiny_dir):
+    from peft import LoraConfig, get_peft_model
+
+    from survey_sim.training.run import use_fast_attention
+
+    model, _ = load_model(tiny_dir, device="cpu", dtype="bfloat16")
+    assert use_fast_attention(model) == "eager"
+    model = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    assert {p.dtype for p in model.parameters() if p.requires_grad} == {torch.float32}  # peft keeps LoRA in fp32
+    fp32, _ = load_model(tiny_dir, device="cpu", dtype="float32")
+    before = fp32.config._attn_implementation
+    assert use_fast_attention(fp32) == before  # float32 keeps the library's choice
+
+
 def literal_similarity(model, tokenizer, items) -> float:
     """Mean 1-JSD of the model's distribution over each item's own letters, on its literal prompt."""
     batch = Collator(tokenizer.pad_token_id)(list(DistributionDataset(items, tokenizer, paper_literal=True)))
@@ -123,6 +157,7 @@ def test_option_shuffling_keeps_options_and_shares_together():
 @pytest.mark.parametrize("values, fragment", [
     ({"loss": "mse"}, "loss='mse'"), ({"lora_r": 0}, "lora_r"), ({"lora_dropout": 1.5}, "lora_dropout"),
     ({"epochs": 0, "max_steps": -1}, "epochs"), ({"learning_rate": 0}, "learning_rate"),
+    ({"dtype": "float64"}, "dtype='float64'"), ({"max_valid_items": 0}, "max_valid_items"),
 ])
 def test_bad_config_names_the_field(values, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -159,3 +194,43 @@ def test_two_process_cpu_training_with_gloo(tiny_dir, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.count("WORLD 2") == 2
     assert (tmp_path / "adapters" / "ddp" / "adapter_model.safetensors").exists()
+
+
+def test_fast_dropout_drops_p_of_the_elements_and_keeps_the_mean():
+    from survey_sim.training.dropout import FastDropout
+
+    torch.manual_seed(0)
+    dropout = FastDropout(0.05).train()
+    x = torch.ones(400, 500, requires_grad=True)
+    y = dropout(x)
+    assert abs(float((y == 0).float().mean()) - 0.05) < 0.003
+    assert torch.allclose(y[y != 0], torch.tensor(1 / 0.95))
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # the gradient is the same mask, scaled
+    assert dropout.eval()(x) is x
+
+
+def test_fast_dropout_repeats_under_the_same_seed():
+    from survey_sim.training.dropout import FastDropout
+
+    def draw(seed):
+        torch.manual_seed(seed)
+        return FastDropout(0.5).train()(torch.ones(1000))
+
+    assert torch.equal(draw(3), draw(3)) and not torch.equal(draw(3), draw(4))
+
+
+def test_every_lora_dropout_is_swapped_for_the_fast_one(tiny_dir):
+    from peft import LoraConfig, get_peft_model
+
+    from survey_sim.training.dropout import FastDropout, use_fast_lora_dropout
+
+    model, _ = load_model(tiny_dir, device="cpu")
+    model = get_peft_model(model, LoraConfig(r=2, lora_dropout=0.05, target_modules=["q_proj", "v_proj"],
+                                             task_type="CAUSAL_LM"))
+    assert use_fast_lora_dropout(model) == 2 * model.config.num_hidden_layers
+    lora_dropouts = [d for m in model.modules() if isinstance(getattr(m, "lora_dropout", None), torch.nn.ModuleDict)
+                     for d in m.lora_dropout.values()]
+    assert len(lora_dropouts) == 2 * model.config.num_hidden_layers
+    assert all(isinstance(d, FastDropout) for d in lora_dropouts)
+    assert {d.p for d in lora_dropouts} == {0.05}

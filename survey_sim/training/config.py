@@ -5,7 +5,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from ..losses import LOSSES
-from ..models import ADAPTER_NAME, DEFAULT_MODEL
+from ..models import ADAPTER_NAME, DEFAULT_MODEL, DTYPES
+
+DTYPE_CHOICES = ("auto", *DTYPES)
 
 
 @dataclass
@@ -31,9 +33,14 @@ class TrainConfig:
             list the options.
         lang: prompt language ("en" / "zh"; None = each item's own).
         chat: wrap prompts in the chat template.
-        dtype: weights' dtype; bf16: mixed-precision autocast (CUDA, or CPUs that support it).
-        max_valid_items: score at most this many validation items per evaluation (a seeded
-            sample), None for all.
+        dtype: the frozen base weights' dtype: "auto" (bfloat16 where the hardware computes it
+            natively: CUDA, or CPUs with AMX / AVX512-BF16; else float32), "float32",
+            "bfloat16" or "float16". The LoRA weights, the final norm, the letter logits and the
+            loss stay float32 whatever this is. bf16: mixed-precision autocast over float32 weights.
+        group_by_length: batch rows of similar prompt length (transformers' length-grouped
+            sampler): a third of the tokens of random batches were padding.
+        max_valid_items: during training, score a fixed seeded sample of this many validation
+            items at each evaluation (None: all); the kept adapter is then scored on all of them.
         eval_steps: evaluate (and checkpoint) every this many optimiser steps instead of every
             epoch; the best evaluation's adapter is kept.
         seed: everything random (LoRA init, order, shuffling, sampling).
@@ -60,9 +67,10 @@ class TrainConfig:
     paper_literal: bool = False
     lang: str | None = None
     chat: bool = False
-    dtype: str = "float32"
+    dtype: str = "auto"
     bf16: bool = False
-    max_valid_items: int | None = None
+    group_by_length: bool = True
+    max_valid_items: int | None = 400
     eval_steps: int | None = None
     seed: int = 0
 
@@ -83,6 +91,10 @@ class TrainConfig:
             raise ValueError("set epochs > 0 or max_steps > 0")
         if self.eval_steps is not None and self.eval_steps < 1:
             raise ValueError(f"eval_steps must be at least 1 (or None for every epoch), got {self.eval_steps}")
+        if self.dtype not in DTYPE_CHOICES:
+            raise ValueError(f"dtype={self.dtype!r}; choose one of {', '.join(DTYPE_CHOICES)}")
+        if self.max_valid_items is not None and self.max_valid_items < 1:
+            raise ValueError(f"max_valid_items must be at least 1 (or None for all), got {self.max_valid_items}")
         if self.lang not in (None, "en", "zh"):
             raise ValueError(f"lang={self.lang!r}; choose en, zh or None")
 

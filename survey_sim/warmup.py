@@ -1,0 +1,64 @@
+"""Start-up warm-up: simulate the World map's default view once, so visitors find it cached.
+
+`make run` starts `python -m survey_sim.warmup` beside the server: it converts the default model
+if no converted copy exists yet (survey_sim.model_cache) and simulates the map's default question
+(the best-covered question of the first map data set) for every country into the disk cache of
+predictions. The server then loads the model on its first session and reads those predictions
+from disk (app_pages/shared.py).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from .data import dataset_specs, load_dataset
+from .geo import questions_by_coverage
+
+log = logging.getLogger(__name__)
+
+
+def map_dataset_names() -> list[str]:
+    """The data sets a world map can show: country data (not the GSS's US groups)."""
+    return [name for name, spec in dataset_specs().items() if spec.survey != "gss"]
+
+
+def default_map_question(data_root=None) -> list:
+    """The World map's default view: every country's row of the first map data set's best-covered question."""
+    questions = questions_by_coverage(load_dataset(map_dataset_names()[0], root=data_root))
+    return questions[0] if questions and questions[0][0].options is not None else []
+
+
+def warm_default_views(simulator=None, data_root=None) -> int:
+    """Simulate the default map question (zero-shot, float32, disk cache on); returns the row count."""
+    items = default_map_question(data_root)
+    if items:
+        if simulator is None:
+            from .scoring import Simulator
+
+            simulator = Simulator(cache=True)
+        simulator.predict(items)
+    return len(items)
+
+
+DISABLE_ENV = "SURVEY_SIM_NO_WARMUP"  # 1: no warm-up (the tests set it)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="survey-sim warm-up: %(message)s")
+    if os.environ.get(DISABLE_ENV) == "1":
+        return 0
+    started = time.perf_counter()
+    try:
+        rows = warm_default_views()
+    except Exception as err:  # noqa: BLE001  (no data or no model: the app's pages say so themselves)
+        log.warning("skipped: %s", err)
+        return 0
+    log.info("the World map's default question simulated for %d countries in %.1f s", rows,
+             time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
