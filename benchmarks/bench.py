@@ -26,10 +26,10 @@ DEFAULT_MODEL = "smollm2-135m"
 
 # Sizes of a full run and of --quick (a smoke test on a tiny random model, under a minute).
 FULL = {"matmul_size": 2048, "matmul_reps": 5, "matmul_warmup": 2, "scoring_rows": 128, "bf16_rows": 128,
-        "sweep_rows": None, "max_countries": None, "train_steps": 20, "train_batch": 16, "train_warmup": 2,
+        "sweep_rows": None, "max_countries": None, "train_steps": 52, "paper_train_steps": 20, "train_batch": 16, "train_warmup": 2,
         "batch_sizes": [16, 32, 64], "gpu_rows": 1024, "gpu_train_steps": 20}
 QUICK = {"matmul_size": 256, "matmul_reps": 3, "matmul_warmup": 1, "scoring_rows": 8, "bf16_rows": 8,
-         "sweep_rows": 32, "max_countries": 16, "train_steps": 4, "train_batch": 4, "train_warmup": 1,
+         "sweep_rows": 32, "max_countries": 16, "train_steps": 4, "paper_train_steps": 4, "train_batch": 4, "train_warmup": 1,
          "batch_sizes": [16, 32], "gpu_rows": 32, "gpu_train_steps": 3}
 
 
@@ -108,6 +108,7 @@ def section_arguments(name: str, model: str, sizes: dict, data: SurveyData, thre
     if name == "training":
         train_rows = data.split("C1-Q1")
         return {"model_name": model, "items": train_rows, "steps": sizes["train_steps"],
+                "paper_steps": sizes["paper_train_steps"],
                 "batch_size": sizes["train_batch"], "warmup_steps": sizes["train_warmup"],
                 "epoch_rows": len(train_rows)}
     if name == "cold_start":
