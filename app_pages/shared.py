@@ -8,7 +8,6 @@ import streamlit as st
 from survey_sim.data import DataError, DataRootNotFound, data_root, dataset_specs, load_dataset
 
 
-
 @st.cache_resource(show_spinner="Loading survey data...")
 def cached_dataset(name: str, root: str):
     return load_dataset(name, root=root)  # shared read-only: items are frozen
@@ -54,7 +53,8 @@ def warm_default_views() -> None:
     from survey_sim import warmup
 
     try:
-        warmup.warm_default_views(cached_simulator(None), data_root())
+        dataset = cached_dataset(warmup.map_dataset_names()[0], str(data_root()))
+        warmup.warm_default_views(dataset, cached_simulator(None))
     except Exception as err:  # noqa: BLE001  (no data, no model: the pages say so themselves)
         logging.getLogger(__name__).warning("start-up warm-up skipped: %s", err)
 

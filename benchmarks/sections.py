@@ -419,6 +419,7 @@ def _training_run(model_name: str, items: list, steps: int, batch_size: int, war
                                 batch_size)
     epoch_seconds = sum(fixed_s + per_token_s * rows * width for rows, width in epoch) * epoch_rows / len(items)
     seconds, tokens, n_params = sum(step_seconds), sum(step_tokens), record["n_params_nonembedding"]
+    epoch_tokens = report.padded_tokens(epoch)
     return {
         "dtype": metadata["dtype"], "attention": metadata["attention"], "group_by_length": config.group_by_length,
         "steps": len(ends), "warmup_steps": warmup_steps, "batch_size": batch_size, "train_rows": len(items),
@@ -426,8 +427,8 @@ def _training_run(model_name: str, items: list, steps: int, batch_size: int, war
         "first_step_s": round(ends[0] - record["train_begin"], 3),
         "measured_step_s": round(seconds / len(step_seconds), 3),
         "fixed_s_per_step": round(fixed_s, 4), "ms_per_padded_token": round(1000 * per_token_s, 4),
-        "epoch_steps": len(epoch), "epoch_padded_tokens": report.padded_tokens(epoch),
-        "epoch_padding_share": round(1 - sum(record["lengths"]) / report.padded_tokens(epoch), 3),
+        "epoch_steps": len(epoch), "epoch_padded_tokens": epoch_tokens,
+        "epoch_padding_share": round(1 - sum(record["lengths"]) / epoch_tokens, 3),
         "epoch_rows": epoch_rows, "minutes_per_epoch": round(epoch_seconds / 60, 2),
         "examples_per_s": round(epoch_rows / epoch_seconds, 3),
         "padded_tokens_measured": tokens, "n_params_nonembedding": n_params,

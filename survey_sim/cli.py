@@ -254,8 +254,8 @@ def cmd_predict(args) -> int:
 
     from .data.validation import RowError, option_text
     from .prompts import build_prompt
-    from .scoring import option_distributions
-    from .sharding import is_main_process, sharded
+    from .evaluation import prompt_distributions
+    from .sharding import is_main_process
 
     rows, problems = [], []
     for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), start=1):
@@ -280,10 +280,8 @@ def cmd_predict(args) -> int:
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
                             tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
     bar, update = progress_bar("predict")
-    predictions = sharded(lambda share: option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share],
-                                                             [k for _, k in share], batch_size=args.batch_size,
-                                                             progress=update),
-                          list(zip(prompts, [len(r["options"]) for r in rows])))
+    predictions = prompt_distributions(simulator, prompts, [len(r["options"]) for r in rows],
+                                       batch_size=args.batch_size, progress=update)
     bar.close()
     if not is_main_process():  # the main process writes the file
         return 0

@@ -87,6 +87,19 @@ def json_zero_shot(test: Dataset, simulator, batch_size: int = 16, max_new_token
     return results
 
 
+def prompt_distributions(simulator, prompts: Sequence[str], n_options: Sequence[int], batch_size: int = 16,
+                         progress=None) -> list[np.ndarray]:
+    """`option_distributions` of ready-made prompts with the simulator's model, sharded across
+    `accelerate launch` processes (survey_sim.sharding); input order kept."""
+    from .scoring import option_distributions
+
+    def score(share):
+        return option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share], [k for _, k in share],
+                                    batch_size=batch_size, progress=progress)
+
+    return sharded(score, list(zip(prompts, n_options)))
+
+
 def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 16, progress=None,
                       seed: int = 0) -> list[np.ndarray | None]:
     """Predictions of a language-model method; `simulator` is a `scoring.Simulator`."""
@@ -95,15 +108,11 @@ def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 1
         return sharded(lambda share: simulator.predict(share, batch_size=batch_size, progress=progress), list(test))
     if method == "ctrl":
         from .prompts import build_control_prompts
-        from .scoring import option_distributions
 
         # Prompts first, over all rows, so each row's random country is the same however it is sharded.
         prompts = build_control_prompts(list(test), seed=seed, lang=simulator.lang, chat=simulator.chat,
                                         tokenizer=simulator.tokenizer)
-        rows = list(zip(prompts, [it.n_options for it in test]))
-        return sharded(lambda share: option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share],
-                                                          [k for _, k in share], batch_size=batch_size,
-                                                          progress=progress), rows)
+        return prompt_distributions(simulator, prompts, [it.n_options for it in test], batch_size, progress)
     if method == "json_zs":
         return sharded(lambda share: json_zero_shot(share, simulator, batch_size=batch_size, progress=progress),
                        list(test))

@@ -24,20 +24,16 @@ def map_dataset_names() -> list[str]:
     return [name for name, spec in dataset_specs().items() if spec.survey != "gss"]
 
 
-def default_map_question(data_root=None) -> list:
-    """The World map's default view: every country's row of the first map data set's best-covered question."""
-    questions = questions_by_coverage(load_dataset(map_dataset_names()[0], root=data_root))
+def default_map_question(dataset) -> list:
+    """The World map's default view: every country's row of the data set's best-covered question."""
+    questions = questions_by_coverage(dataset)
     return questions[0] if questions and questions[0][0].options is not None else []
 
 
-def warm_default_views(simulator=None, data_root=None) -> int:
-    """Simulate the default map question (zero-shot, float32, disk cache on); returns the row count."""
-    items = default_map_question(data_root)
+def warm_default_views(dataset, simulator) -> int:
+    """Simulate the default map question of `dataset` (the first map data set); returns the row count."""
+    items = default_map_question(dataset)
     if items:
-        if simulator is None:
-            from .scoring import Simulator
-
-            simulator = Simulator(cache=True)
         simulator.predict(items)
     return len(items)
 
@@ -51,7 +47,10 @@ def main() -> int:
         return 0
     started = time.perf_counter()
     try:
-        rows = warm_default_views()
+        from .scoring import Simulator
+
+        dataset = load_dataset(map_dataset_names()[0])
+        rows = warm_default_views(dataset, Simulator(cache=True))  # zero-shot, float32, as the map asks
     except Exception as err:  # noqa: BLE001  (no data or no model: the app's pages say so themselves)
         log.warning("skipped: %s", err)
         return 0

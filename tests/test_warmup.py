@@ -24,10 +24,9 @@ def test_questions_by_coverage_puts_the_best_covered_first_and_drops_rows_withou
     assert [[it.group for it in q] for q in questions] == [["Peru", "Chile", "Kenya"], ["Peru"]]
 
 
-def test_warmup_simulates_the_world_maps_default_question(monkeypatch):
-    monkeypatch.setattr(warmup, "load_dataset", lambda name, root=None: ITEMS)
+def test_warmup_simulates_the_world_maps_default_question():
     simulator = Recorder()
-    assert warmup.warm_default_views(simulator) == 3
+    assert warmup.warm_default_views(ITEMS, simulator) == 3
     assert simulator.asked == [questions_by_coverage(ITEMS)[0]]
     assert "gss" not in warmup.map_dataset_names() and warmup.map_dataset_names()
 
@@ -36,7 +35,7 @@ def test_the_app_warms_with_its_own_cached_simulator(monkeypatch):
     from app_pages import shared
 
     simulator = Recorder()
-    monkeypatch.setattr(warmup, "load_dataset", lambda name, root=None: ITEMS)
+    monkeypatch.setattr(shared, "cached_dataset", lambda name, root: ITEMS)
     monkeypatch.setattr(shared, "cached_simulator", lambda adapter=None: simulator)
     monkeypatch.setattr(shared, "data_root", lambda: "/surveys")
     shared.warm_default_views()
