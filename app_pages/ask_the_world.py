@@ -6,7 +6,9 @@ import streamlit as st
 
 from survey_sim.ask import EXAMPLE_OPTIONS, EXAMPLE_QUESTION, answers_table, country_items, known_countries, parse_options
 from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
-from survey_sim.models import DEFAULT_MODEL, fast_dtype, list_adapters
+from survey_sim.adapters import list_adapters
+from survey_sim.models import fast_dtype
+from survey_sim.paths import DEFAULT_MODEL
 
 from app_pages.shared import dataset_or_stop, simulator_or_stop
 

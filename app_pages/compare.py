@@ -5,7 +5,8 @@ import streamlit as st
 from survey_sim.charts import distribution_bars
 from survey_sim.data import dataset_specs
 from survey_sim.metrics import METRICS, score_pairs
-from survey_sim.models import DEFAULT_MODEL, list_adapters
+from survey_sim.adapters import list_adapters
+from survey_sim.paths import DEFAULT_MODEL
 
 from app_pages.shared import dataset_or_stop, simulator_or_stop
 

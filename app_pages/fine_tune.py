@@ -12,7 +12,7 @@ import streamlit as st
 from survey_sim.data import dataset_specs, split_names
 from survey_sim.jobs import ACTIVE, Job, JobQueue
 from survey_sim.losses import LOSSES
-from survey_sim.models import models_dir
+from survey_sim.paths import models_dir
 from survey_sim.training import TrainConfig
 
 DEFAULTS = TrainConfig()  # the paper's recipe prefills the form

@@ -20,9 +20,9 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import report, sections  # noqa: E402
+from survey_sim.paths import DEFAULT_MODEL  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_MODEL = "smollm2-135m"
 
 # Sizes of a full run and of --quick (a smoke test on a tiny random model, under a minute).
 FULL = {"matmul_size": 2048, "matmul_reps": 5, "matmul_warmup": 2, "scoring_rows": 128, "bf16_rows": 128,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import models_dir
+from .paths import models_dir
 
 
 def file_fingerprint(path: str | Path) -> str:

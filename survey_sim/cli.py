@@ -119,18 +119,24 @@ def fold_groups(fold: int, seed: int = 0) -> list[str]:
 
 
 def add_config_flags(parser, config_class) -> None:
-    """One flag per dataclass field, typed from its default (the dataclass docstring explains each)."""
+    """One flag per dataclass field, typed from its annotation (the dataclass docstring explains each)."""
     from dataclasses import MISSING, fields
+    from typing import Literal, get_args, get_origin, get_type_hints
 
+    hints = get_type_hints(config_class)
     for f in fields(config_class):
         default = f.default if f.default is not MISSING else f.default_factory()
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
+        kind = hints[f.name]
+        if get_origin(kind) not in (None, Literal, list):  # "int | None" -> int
+            kind = next(arg for arg in get_args(kind) if arg is not type(None))
+        if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default: {default}")
-        elif isinstance(default, list):
+        elif get_origin(kind) is list:
             parser.add_argument(flag, nargs="*", default=None, help=f"default: {' '.join(default) or '(none)'}")
+        elif get_origin(kind) is Literal:
+            parser.add_argument(flag, choices=get_args(kind), default=None, help=f"default: {default}")
         else:
-            kind = {"int": int, "float": float}.get(str(f.type).split("|")[0].strip(), str)  # "int | None" -> int
             parser.add_argument(flag, type=kind, default=None, help=f"default: {default}")
 
 
@@ -296,7 +302,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_adapters_list(args) -> int:
-    from .models import list_adapters
+    from .adapters import list_adapters
 
     adapters = list_adapters(include_invalid=True)
     if not adapters:
@@ -305,14 +311,14 @@ def cmd_adapters_list(args) -> int:
         meta = adapter.get("metadata") or {}
         best = meta.get("best", {})
         score = f"valid 1-JSD(paper) {best['eval_1-jsd_paper']:.3f}" if "eval_1-jsd_paper" in best else ""
-        problem = f"  INVALID: {adapter['problem']}" if adapter.get("problem") else ""
+        problem = f"  INVALID: {adapter['error']}" if adapter["error"] else ""
         print(f"{adapter['name']:28} {meta.get('base_model', '?'):14} {meta.get('data', '?'):12} "
               f"{meta.get('loss', '?'):6} {score}{problem}")
     return 0
 
 
 def add_model_flags(parser) -> None:
-    from .models import DEFAULT_MODEL
+    from .paths import DEFAULT_MODEL
 
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"base model: {DEFAULT_MODEL} (embedded), a Hugging Face id, a local folder or a .gguf file")

@@ -29,7 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import adapters_dir, list_adapters, models_dir
+from .adapters import list_adapters
+from .paths import adapters_dir, models_dir
 from .training.config import TrainConfig
 from .training.status import read_status
 

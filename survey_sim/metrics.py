@@ -170,11 +170,3 @@ def score_pairs(real: Sequence[np.ndarray], pred: Sequence[np.ndarray],
             raise ValueError(f"pair {i}: {err}") from None
         rows.append([m(p, q) for m in chosen])
     return pd.DataFrame(rows, columns=[m.name for m in chosen], dtype=float)
-
-
-def aggregate(frame: pd.DataFrame, by: Sequence[str] = (), metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Mean of each metric column per group of `by` columns; `by=[]` gives one overall row."""
-    cols = list(metrics) if metrics is not None else [m for m in METRICS if m in frame.columns]
-    if not by:
-        return frame[cols].mean().to_frame().T
-    return frame.groupby(list(by), sort=True)[cols].mean().reset_index()

@@ -43,9 +43,8 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from .data.schema import MAX_OPTIONS, Lang, SurveyItem
+from .data.schema import LETTERS, MAX_OPTIONS, Lang, SurveyItem
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 Template = Literal["paper", "paper_literal", "lines", "json"]
 TEMPLATES = ("paper", "paper_literal", "lines", "json")
 

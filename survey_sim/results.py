@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.manifest import PROJECT_ROOT
-from .models import models_dir
+from .paths import PROJECT_ROOT, models_dir
 
 RESULTS_ENV = "SURVEY_SIM_RESULTS"
 REFERENCE_RESULTS = PROJECT_ROOT / "results" / "reference.parquet"

@@ -16,7 +16,9 @@ import torch
 
 from .data.schema import Lang, SurveyItem
 from .cache import PredictionCache, file_fingerprint
-from .models import ALIASES, DEFAULT_MODEL, adapter_path, load_adapter, load_model, packaged_file
+from .adapters import adapter_path, load_adapter
+from .models import load_model
+from .paths import ALIASES, DEFAULT_MODEL, packaged_file
 from .prompts import LETTERS, Template, build_prompt
 
 # Config fields of architectures whose logits are more than `lm_head(h)` (Gemma 2/3 soft-cap,

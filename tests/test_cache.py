@@ -27,7 +27,7 @@ def test_cached_predictions_equal_fresh_ones_and_skip_the_model(tiny_model, tmp_
                         lambda *args, **kwargs: calls.append(args[2]) or [])
     second = simulator.predict(items()[::-1])
     assert calls == [[]]  # nothing left for the model
-    for a, b in zip(first, second[::-1]):
+    for a, b in zip(first, second[::-1], strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -37,7 +37,7 @@ def test_only_missing_prompts_are_computed(tiny_model, tmp_path):
     simulator.predict(items()[:1])
     mixed = simulator.predict(items())
     fresh = Simulator(tiny_model).predict(items())
-    for a, b in zip(mixed, fresh):
+    for a, b in zip(mixed, fresh, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)  # batches differ: float32 rounding
 
 

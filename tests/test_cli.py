@@ -53,6 +53,16 @@ def test_unknown_method_and_missing_adapter_are_usage_errors(tiny_dir, tmp_path)
     assert main(["evaluate", "--method", "adapter", "--input", rows]) == 2
 
 
+def test_adapters_list_flags_a_broken_adapter_and_says_why(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "adapters" / "half-copied"
+    broken.mkdir(parents=True)
+    (broken / "adapter_config.json").write_text("{}")
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path))
+    assert main(["adapters", "list"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("half-copied"))
+    assert "INVALID: incomplete adapter, missing adapter_model.safetensors, survey_sim.json" in line
+
+
 def test_train_rejects_unknown_config_keys(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"learning_rat": 0.1}))

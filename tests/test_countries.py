@@ -3,9 +3,10 @@ import json
 import re
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 
-from survey_sim.data.countries import ALIASES, country_table, display_name, is_non_national, to_iso3
+from survey_sim.data.countries import ALIASES, display_name, is_non_national, to_iso3
 
 
 @pytest.mark.parametrize("name, iso3", [
@@ -62,6 +63,18 @@ def test_display_name(iso3, name):
 def test_display_name_rejects_unknown_codes():
     with pytest.raises(KeyError, match="QQQ"):
         display_name("QQQ")
+
+
+def country_table(names) -> pd.DataFrame:
+    """One row per distinct name (first-seen order): name, iso3, non_national, mapped."""
+    distinct = list(dict.fromkeys(names))
+    codes = [to_iso3(name) for name in distinct]
+    return pd.DataFrame({
+        "name": pd.Series(distinct, dtype=object),
+        "iso3": pd.Series(codes, dtype=object),
+        "non_national": pd.Series([is_non_national(name) for name in distinct], dtype=bool),
+        "mapped": pd.Series([code is not None for code in codes], dtype=bool),
+    })
 
 
 def test_country_table():

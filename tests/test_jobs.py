@@ -26,7 +26,7 @@ def tiny_model(tmp_path_factory):
 
 def tiny_config(model: str, name: str, max_steps: int = 2, **overrides) -> TrainConfig:
     values = dict(dataset="wvs_valid", train_split="C1-Q2", valid_dataset="wvs_valid", valid_split="C1-Q2",
-                  max_valid_items=8, batch_size=4)
+                  max_valid_items=8, batch_size=4, compile=False)
     return TrainConfig(name=name, model=model, max_steps=max_steps, **{**values, **overrides})
 
 
@@ -68,6 +68,7 @@ def test_cancel_a_queued_job_and_a_running_one(queue, tiny_model, tmp_path):
     deadline = time.time() + 120
     while not queue.get(running.id).status().get("step") and time.time() < deadline:
         time.sleep(0.5)  # training has started: the model is loaded and stepping
+    assert queue.get(running.id).state == "running" and queue.get(running.id).status()["step"] > 0
     assert queue.cancel(running.id).state == "cancelled"
     deadline = time.time() + 30
     while queue.worker_alive() and time.time() < deadline:

@@ -1,11 +1,10 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from survey_sim.metrics import (
-    METRICS, Metric, aggregate, diversity, emd_paper, get_metric, majority_match, one_minus_jsd,
+    METRICS, Metric, diversity, emd_paper, get_metric, majority_match, one_minus_jsd,
     one_minus_jsd_paper, ordinal_emd, register_metric, score_pairs,
 )
 
@@ -178,7 +177,7 @@ def test_metric_is_frozen():
         METRICS["emd"].higher_is_better = True
 
 
-# --- score_pairs / aggregate -----------------------------------------------------------
+# --- score_pairs -------------------------------------------------------------------
 
 def test_score_pairs_columns_rows_and_mixed_k():
     frame = score_pairs([[1.0, 0.0], [0.2, 0.3, 0.5]], [[0.0, 1.0], [0.5, 0.3, 0.2]])
@@ -213,13 +212,3 @@ def test_score_pairs_count_mismatch_and_unknown_metric():
         score_pairs([[0.5, 0.5]] * 2, [[0.5, 0.5]])
     with pytest.raises(KeyError):
         score_pairs([[0.5, 0.5]], [[0.5, 0.5]], metrics=["nope"])
-
-
-def test_aggregate_means_per_group_and_overall():
-    frame = pd.DataFrame({"question_id": ["a", "a", "b"], "1-jsd": [1.0, 0.5, 0.2], "emd": [0.0, 0.4, 0.6]})
-    per_q = aggregate(frame, by=["question_id"])
-    assert list(per_q.columns) == ["question_id", "1-jsd", "emd"]
-    assert per_q.set_index("question_id").loc["a", "1-jsd"] == pytest.approx(0.75)
-    overall = aggregate(frame, by=[])
-    assert len(overall) == 1 and overall.loc[0, "emd"] == pytest.approx(1 / 3)
-    assert list(aggregate(frame, by=["question_id"], metrics=["emd"]).columns) == ["question_id", "emd"]

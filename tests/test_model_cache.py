@@ -1,5 +1,4 @@
 """The cache of converted GGUF models: atomic, keyed by the file's content, and faithful."""
-import os
 
 import numpy as np
 import pytest
@@ -71,7 +70,8 @@ def test_a_folder_without_its_marker_is_replaced(cache, gguf):
 @pytest.mark.integration
 def test_the_cached_default_model_is_the_gguf_model(cache, monkeypatch):
     """Same tokens, chat template, letters and logits as transformers' own GGUF conversion."""
-    from survey_sim.models import DEFAULT_MODEL, load_model
+    from survey_sim.models import load_model
+    from survey_sim.paths import DEFAULT_MODEL
 
     try:
         fresh_model, fresh_tokenizer = load_model(DEFAULT_MODEL, device="cpu")   # converts and stores

@@ -6,9 +6,10 @@ import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 
-from survey_sim import models
-from survey_sim.models import (ALIASES, DEFAULT_MODEL, ModelNotFound, list_adapters, load_adapter, load_model,
-                               packaged_file, resolve_device, save_adapter)
+from survey_sim import adapters
+from survey_sim.adapters import list_adapters, load_adapter, save_adapter
+from survey_sim.models import load_model, resolve_device
+from survey_sim.paths import ALIASES, DEFAULT_MODEL, ModelNotFound, packaged_file
 from survey_sim.scoring import Simulator, option_distributions
 
 from test_scoring import PROMPTS
@@ -110,7 +111,7 @@ def test_simulator_with_a_registered_adapter(tmp_path, tokenizer):
     sim = Simulator(str(base_dir), adapter="demo", adapter_root=tmp_path / "adapters", device="cpu")
     assert not hasattr(sim.model, "peft_config")  # merged into the base weights for speed
     expected = Simulator.from_model(peft_model, tokenizer).predict(items)  # the unmerged adapter
-    for a, b in zip(sim.predict(items), expected):
+    for a, b in zip(sim.predict(items), expected, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
@@ -130,7 +131,7 @@ def _crash_in_metadata(peft_model, monkeypatch):
         path.write_text('{"name": "de')
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(models, "_write_metadata", crash)
+    monkeypatch.setattr(adapters, "_write_metadata", crash)
 
 
 @pytest.mark.parametrize("crash", [_crash_in_save_pretrained, _crash_in_metadata])

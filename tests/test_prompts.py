@@ -100,7 +100,7 @@ def test_control_prompts_use_another_seeded_group():
     items = [make_item(group=g) for g in ["Peru", "Chad", "Fiji", "Iran", "Oman"]]
     prompts = build_control_prompts(items, seed=1)
     assert prompts == build_control_prompts(items, seed=1)
-    for item, prompt in zip(items, prompts):
+    for item, prompt in zip(items, prompts, strict=True):
         assert f"someone from {item.group} " not in prompt
     # per item: the choice does not depend on the other items scored with it
     assert build_control_prompts(items[:1], seed=1, pool=[it.group for it in items]) == prompts[:1]

@@ -51,7 +51,7 @@ def test_distributions_have_k_entries_and_sum_to_one(model, tokenizer):
 def test_padding_invariance(model, tokenizer):
     alone = [option_distributions(model, tokenizer, [p], [4])[0] for p in PROMPTS]
     batched = option_distributions(model, tokenizer, PROMPTS, [4] * 3, batch_size=3)
-    for a, b in zip(alone, batched):
+    for a, b in zip(alone, batched, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
@@ -66,7 +66,7 @@ def test_padding_invariance_with_absolute_positions(tokenizer):
     assert scoring._split_model(gpt2) is not None  # the fast path, via model.transformer
     alone = [option_distributions(gpt2, tokenizer, [p], [4])[0] for p in PROMPTS]
     batched = option_distributions(gpt2, tokenizer, PROMPTS, [4] * 3, batch_size=3)
-    for a, b in zip(alone, batched):
+    for a, b in zip(alone, batched, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
@@ -160,7 +160,7 @@ def test_simulator_restores_order_and_reports_progress(model, tokenizer):
     assert calls[-1] == (5, 5) and len(calls) == 3
     assert [p.shape[0] for p in preds] == [4, 2, 5, 3, 4]
     one_by_one = [option_distributions(model, tokenizer, [build_prompt(it)], [it.n_options])[0] for it in items]
-    for a, b in zip(preds, one_by_one):
+    for a, b in zip(preds, one_by_one, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
     chat = Simulator.from_model(model, tokenizer, chat=True).predict(items[:2])
     assert not np.allclose(chat[0], preds[0])  # the chat wrapping reached the model
@@ -180,7 +180,8 @@ def test_mismatched_lengths(model, tokenizer):
 
 @pytest.fixture(scope="module")
 def real_model():
-    from survey_sim.models import DEFAULT_MODEL, load_model
+    from survey_sim.models import load_model
+    from survey_sim.paths import DEFAULT_MODEL
 
     try:
         return load_model(DEFAULT_MODEL, device="cpu")
@@ -206,11 +207,11 @@ def test_real_zero_shot_predictions(real_model, survey_root):
     model, tokenizer = real_model
     sim = Simulator.from_model(model, tokenizer)
     preds = sim.predict(items, batch_size=4)
-    for item, pred in zip(items, preds):
+    for item, pred in zip(items, preds, strict=True):
         assert pred.shape == (item.n_options,) and np.all(np.isfinite(pred)) and np.all(pred >= 0)
         assert pred.sum() == pytest.approx(1, abs=1e-9)
     again = sim.predict(items, batch_size=4)
-    assert all(np.array_equal(a, b) for a, b in zip(preds, again))  # deterministic
+    assert all(np.array_equal(a, b) for a, b in zip(preds, again, strict=True))  # deterministic
     single = sim.predict(items[:2], batch_size=1)
-    for a, b in zip(preds, single):
+    for a, b in zip(preds[:2], single, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)  # padding moves nothing beyond float noise

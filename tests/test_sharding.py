@@ -16,7 +16,8 @@ QUESTIONS = [("Is it good?", ["Yes", "No"]), ("How often?", ["Never", "Sometimes
              ("Which one?", ["Red", "Green", "Blue", "Other"])]
 # 7 rows: shares of 4 and 3, prompts of different lengths in both, so padding differs by process
 ROWS = [{"question": q, "options": o, "group": g, "distribution": [1 / len(o)] * len(o), "row": n}
-        for n, ((q, o), g) in enumerate(zip(QUESTIONS * 3, ["Peru", "Japan", "Chile", "Kenya", "Peru", "Fiji", "Chad"]))]
+        for n, ((q, o), g) in enumerate(zip((QUESTIONS * 3)[:7], ["Peru", "Japan", "Chile", "Kenya", "Peru", "Fiji", "Chad"],
+                                            strict=True))]
 
 
 @pytest.fixture(scope="module")

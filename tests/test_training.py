@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from peft import PeftModel
+from safetensors.torch import load_file
 
 from survey_sim.metrics import one_minus_jsd
 from survey_sim.models import load_model
@@ -28,7 +29,7 @@ ITEMS = [make_item(group=g, k=k, question=f"Question {k}?", distribution=d) for 
 
 def mean_similarity(model, tokenizer, items) -> float:
     predictions = Simulator.from_model(model.eval(), tokenizer).predict(items)
-    return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(items, predictions)]))
+    return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(items, predictions, strict=True)]))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tm
     base, tokenizer = load_model(tiny_dir)
     before = mean_similarity(base, tokenizer, ITEMS)
     config = TrainConfig(name="tiny", model=tiny_dir, max_steps=12, epochs=1, batch_size=4, learning_rate=3e-2,
-                         lora_dropout=0.0)
+                         lora_dropout=0.0, compile=False)
     status = tmp_path / "status.json"
     result = train(config, status_path=status, items=(ITEMS, ITEMS), adapters_root=tmp_path / "adapters",
                    runs_root=tmp_path / "runs")
@@ -59,7 +60,7 @@ def test_validation_sample_during_training_and_all_items_at_the_end(tiny_dir, tm
     valid = [make_item(group=f"Country {i}", k=3, question="Question 3?", distribution=[0.2, 0.3, 0.5])
              for i in range(5)]
     config = TrainConfig(name="tiny-sampled", model=tiny_dir, max_steps=2, batch_size=2, max_valid_items=2,
-                         eval_steps=1, lora_dropout=0.0)
+                         eval_steps=1, lora_dropout=0.0, compile=False)
     result = train(config, items=(ITEMS, valid), adapters_root=tmp_path / "adapters", runs_root=tmp_path / "runs")
     assert (result["valid_items"], result["final_valid_items"]) == (2, 5)
     assert len(result["validation_history"]) == 2
@@ -95,7 +96,7 @@ def literal_similarity(model, tokenizer, items) -> float:
     with torch.no_grad():
         logits = option_logits(model.eval(), batch["input_ids"], batch["attention_mask"], batch["letter_ids"])
     return float(np.mean([one_minus_jsd(it.distribution, torch.softmax(row[:it.n_options], -1).numpy())
-                          for it, row in zip(items, logits.double())]))
+                          for it, row in zip(items, logits.double(), strict=True)]))
 
 
 def test_paper_literal_training_learns_the_files_letters(tiny_dir, tmp_path):
@@ -103,7 +104,7 @@ def test_paper_literal_training_learns_the_files_letters(tiny_dir, tmp_path):
     items = [replace(ITEMS[0], source_letters="XAB"), replace(ITEMS[1], source_letters="ABX")]
     before = literal_similarity(base, tokenizer, items)
     config = TrainConfig(name="tiny-literal", model=tiny_dir, max_steps=12, epochs=1, batch_size=2,
-                         learning_rate=3e-2, lora_dropout=0.0, paper_literal=True)
+                         learning_rate=3e-2, lora_dropout=0.0, paper_literal=True, compile=False)
     result = train(config, items=(items, []), adapters_root=tmp_path / "adapters", runs_root=tmp_path / "runs")
     tuned = PeftModel.from_pretrained(load_model(tiny_dir)[0], Path(result["adapter"]))
     assert literal_similarity(tuned, tokenizer, items) > before + 0.05
@@ -123,7 +124,7 @@ def test_collator_left_pads_and_masks():
 def test_paper_literal_examples_use_the_files_prompt_and_letters():
     tokenizer = make_tokenizer()
     item = replace(ITEMS[0], source_letters="XAB")   # code 0 ("X") first, as `wvs` orders it
-    letter = dict(zip("ABX", letter_token_ids(tokenizer, 24)[:2] + [letter_token_ids(tokenizer, 24)[23]]))
+    letter = dict(zip("ABX", letter_token_ids(tokenizer, 24)[:2] + [letter_token_ids(tokenizer, 24)[23]], strict=True))
     literal = DistributionDataset([item], tokenizer, paper_literal=True)[0]
     default = DistributionDataset([item], tokenizer)[0]
     assert literal["letter_ids"] == [letter["X"], letter["A"], letter["B"]]
@@ -150,7 +151,7 @@ def test_option_shuffling_keeps_options_and_shares_together():
     item = ITEMS[2]
     mixed = shuffled(item, random.Random(1))
     assert sorted(mixed.options) == sorted(item.options)
-    for option, share in zip(mixed.options, mixed.distribution):
+    for option, share in zip(mixed.options, mixed.distribution, strict=True):
         assert share == item.distribution[item.options.index(option)]
 
 
@@ -158,10 +159,22 @@ def test_option_shuffling_keeps_options_and_shares_together():
     ({"loss": "mse"}, "loss='mse'"), ({"lora_r": 0}, "lora_r"), ({"lora_dropout": 1.5}, "lora_dropout"),
     ({"epochs": 0, "max_steps": -1}, "epochs"), ({"learning_rate": 0}, "learning_rate"),
     ({"dtype": "float64"}, "dtype='float64'"), ({"max_valid_items": 0}, "max_valid_items"),
+    ({"exclude_groups": "ARG"}, "exclude_groups='ARG': expected a list of str"),
+    ({"lora_r": True}, "lora_r=True: expected int"), ({"compile": 1}, "compile=1: expected bool"),
+    ({"lang": "fr"}, "lang='fr': choose one of 'en', 'zh', or None"), ({"epochs": "3"}, "epochs='3': expected float"),
 ])
 def test_bad_config_names_the_field(values, fragment):
     with pytest.raises(ValueError, match=fragment):
         TrainConfig(**values)
+
+
+def test_config_choices_name_exactly_what_the_registries_hold():
+    from survey_sim.losses import LOSSES
+    from survey_sim.models import DTYPES
+    from survey_sim.training.config import DTYPE_CHOICES, LOSS_CHOICES
+
+    assert sorted(LOSS_CHOICES) == sorted(LOSSES)
+    assert sorted(DTYPE_CHOICES) == sorted(["auto", *DTYPES])
 
 
 def test_unknown_config_key_is_an_error():
@@ -176,7 +189,7 @@ sys.path.insert(0, {tests!r})
 from survey_sim.training import TrainConfig
 from survey_sim.training.run import train
 from test_training import ITEMS
-config = TrainConfig(name="ddp", model={model!r}, max_steps=2, batch_size=2, lora_dropout=0.0)
+config = TrainConfig(name="ddp", model={model!r}, max_steps=2, batch_size=2, lora_dropout=0.0, compile=False)
 result = train(config, items=(ITEMS, ITEMS[:2]), adapters_root={out!r} + "/adapters", runs_root={out!r} + "/runs")
 print("WORLD", __import__("torch").distributed.get_world_size() if __import__("torch").distributed.is_initialized() else 1)
 """
@@ -210,14 +223,37 @@ def test_fast_dropout_drops_p_of_the_elements_and_keeps_the_mean():
     assert dropout.eval()(x) is x
 
 
-def test_fast_dropout_repeats_under_the_same_seed():
+def test_fast_dropout_repeats_under_the_same_seed_and_draws_a_new_mask_each_call():
     from survey_sim.training.dropout import FastDropout
 
     def draw(seed):
         torch.manual_seed(seed)
-        return FastDropout(0.5).train()(torch.ones(1000))
+        dropout = FastDropout(0.5).train()
+        return dropout(torch.ones(1000)), dropout(torch.ones(1000))
 
-    assert torch.equal(draw(3), draw(3)) and not torch.equal(draw(3), draw(4))
+    first, second = draw(3)
+    assert all(torch.equal(a, b) for a, b in zip(draw(3), (first, second), strict=True))
+    assert not torch.equal(first, second) and not torch.equal(draw(4)[0], first)
+
+
+def test_compiled_blocks_train_like_eager_ones(tiny_dir, tmp_path):
+    """Same seed, same batches, same dropout masks: compiled and eager training agree."""
+    from survey_sim.training.compiled import compiler_missing
+
+    if compiler_missing(torch.device("cpu")):
+        pytest.skip(compiler_missing(torch.device("cpu")))
+    results = {}
+    for compiled in (False, True):
+        config = TrainConfig(name=f"tiny-compiled-{compiled}", model=tiny_dir, max_steps=4, batch_size=2,
+                             learning_rate=3e-2, dtype="float32", compile=compiled)
+        results[compiled] = train(config, items=(ITEMS, ITEMS), adapters_root=tmp_path / "adapters",
+                                  runs_root=tmp_path / "runs")
+    assert (results[False]["compiled_blocks"], results[True]["compiled_blocks"]) == (0, 2)
+    weights = {compiled: load_file(Path(r["adapter"]) / "adapter_model.safetensors") for compiled, r in results.items()}
+    assert weights[True].keys() == weights[False].keys() and weights[True]
+    for name, eager_weight in weights[False].items():
+        assert torch.allclose(weights[True][name], eager_weight, atol=1e-4), name
+    assert all(weights[False][name].abs().sum() > 0 for name in weights[False] if "lora_B" in name)  # B starts at 0
 
 
 def test_every_lora_dropout_is_swapped_for_the_fast_one(tiny_dir):

@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..data import Dataset
 from . import Prediction, register_baseline
@@ -38,6 +37,8 @@ def embedder():
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """Unit-length sentence embeddings, (N, 384)."""
+    import torch
+
     tokenizer, model = embedder()
     chunks = []
     with torch.inference_mode():

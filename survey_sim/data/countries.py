@@ -13,16 +13,14 @@ Policy, in this order, never guessing:
 3. `pycountry.countries.lookup`: an exact, case-insensitive match on an ISO code or on a name,
    official name or common name. Its fuzzy `search_fuzzy` is never used: it guesses (it
    offers "Nigeria" for "Niger").
-4. Otherwise None. `country_table` lists such names, so a data report shows what stayed unmapped
+4. Otherwise None. so a data report can show what stayed unmapped
    instead of dropping it quietly.
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
 
-import pandas as pd
 import pycountry
 
 # Source spelling -> ISO 3166 alpha-3, for names pycountry's exact lookup does not know.
@@ -103,19 +101,3 @@ def display_name(iso3: str) -> str:
     if country is None:
         raise KeyError(f"{iso3!r} is not an ISO 3166 alpha-3 code known to pycountry or to survey_sim")
     return getattr(country, "common_name", None) or country.name
-
-
-def country_table(names: Iterable[str]) -> pd.DataFrame:
-    """One row per distinct name (first-seen order): name, iso3, non_national, mapped.
-
-    Names with mapped == False and non_national == False are the unmapped ones a report
-    should list.
-    """
-    distinct = list(dict.fromkeys(names))
-    codes = [to_iso3(name) for name in distinct]
-    return pd.DataFrame({
-        "name": pd.Series(distinct, dtype=object),
-        "iso3": pd.Series(codes, dtype=object),
-        "non_national": pd.Series([is_non_national(name) for name in distinct], dtype=bool),
-        "mapped": pd.Series([code is not None for code in codes], dtype=bool),
-    })

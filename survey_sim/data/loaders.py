@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..registry import Registry
 from .countries import is_non_national, to_iso3
-from .manifest import DatasetSpec, data_root, dataset_spec, dataset_specs
-from .schema import DataError, Dataset, LoadReport, SurveyItem
+from .manifest import DatasetSpec, data_root, dataset_spec
+from .schema import LETTERS, DataError, Dataset, LoadReport, SurveyItem
 from .validation import RowError, option_text, to_distribution
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 Parser = Callable[[dict, DatasetSpec], dict]
 PARSERS: Registry[Parser] = Registry("data format")
 register_format = PARSERS.register
@@ -224,14 +223,6 @@ def load_dataset(name: str, root: str | Path | None = None) -> Dataset:
     return load_file(data_root(root) / spec.path, spec)
 
 
-def available_datasets() -> list[str]:
-    return sorted(dataset_specs())
-
-
 # Data sets assembled from several files (e.g. the rebuilt WVS) register a builder here.
 BUILDERS: dict[str, Callable[[DatasetSpec, Path], Dataset]] = {}
 
-
-def iter_items(datasets: Iterable[Dataset]) -> Iterator[SurveyItem]:
-    for dataset in datasets:
-        yield from dataset

@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ..paths import PROJECT_ROOT
+
 MANIFEST_PATH = PROJECT_ROOT / "data" / "datasets.toml"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "survey-sim" / "surveys"
 

@@ -13,7 +13,8 @@ from typing import Iterable, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-MAX_OPTIONS = 26  # option letters A..Z
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # the option letters, (A) to (Z)
+MAX_OPTIONS = len(LETTERS)
 
 Lang = Literal["en", "zh"]
 

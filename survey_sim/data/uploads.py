@@ -13,7 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from .manifest import PROJECT_ROOT
+from ..paths import PROJECT_ROOT
 from .schema import DataError, Dataset
 from .user_import import load_user_file
 

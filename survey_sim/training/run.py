@@ -11,11 +11,15 @@ from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
 from ..data import load_dataset, select
-from ..models import load_model, models_dir, save_adapter
+from ..adapters import save_adapter
+from ..models import load_model
+from ..paths import models_dir
 from .config import TrainConfig
+from .compiled import compile_blocks
 from .dropout import use_fast_lora_dropout
-from .status import StatusCallback, write_status
-from .trainer import Collator, DistributionDataset, DistributionTrainer, EpochCallback, seed_everything
+from .status import write_status
+from .trainer import (Collator, DistributionDataset, DistributionTrainer, EpochCallback, StatusCallback,
+                      seed_everything)
 
 
 def training_items(config: TrainConfig, data_root=None):
@@ -105,6 +109,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
                       target_modules=list(config.target_modules), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
     use_fast_lora_dropout(model)
+    compiled_blocks = compile_blocks(model) if config.compile else 0
     dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed,
                                   paper_literal=config.paper_literal)
     output_dir = Path(runs_root or models_dir() / "runs") / config.name
@@ -141,6 +146,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         "device": str(next(model.parameters()).device),
         "dtype": base_dtype,
         "attention": attention,
+        "compiled_blocks": compiled_blocks,
         "torch": torch.__version__,
         "validation_history": history,
         "best": best,

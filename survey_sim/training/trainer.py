@@ -9,7 +9,9 @@ mixed precision and multi-GPU (`accelerate launch`) come from the library.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +22,8 @@ from ..losses import get_loss
 from ..metrics import score_pairs
 from ..prompts import LETTERS, build_prompt
 from ..scoring import Simulator, encode_prompt, letter_token_ids, option_logits
+from .compiled import eager
+from .status import read_status, write_status
 
 
 def shuffled(item: SurveyItem, rng: random.Random) -> SurveyItem:
@@ -109,13 +113,48 @@ class DistributionTrainer(Trainer):
         was_training = self.model.training
         self.model.eval()
         simulator = Simulator.from_model(self.model, self.processing_class, **self.prompt_options)
-        predictions = simulator.predict(self.valid_items, batch_size=self.args.per_device_eval_batch_size)
+        with eager():  # compiled blocks are for training steps
+            predictions = simulator.predict(self.valid_items, batch_size=self.args.per_device_eval_batch_size)
         self.model.train(was_training)
         scores = score_pairs([it.distribution for it in self.valid_items], predictions).mean()
         metrics = {f"{metric_key_prefix}_{name}": float(value) for name, value in scores.items()}
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
+
+
+class StatusCallback(TrainerCallback):
+    """Progress (step, loss, validation metrics, ETA) to a status file and an optional callback."""
+
+    def __init__(self, path: str | Path | None, progress=None):
+        self.path, self.progress = path, progress
+        self.started = time.time()
+
+    def _report(self, state, **fields):
+        elapsed = time.time() - self.started
+        eta = elapsed / state.global_step * (state.max_steps - state.global_step) if state.global_step else None
+        record = dict(step=state.global_step, max_steps=state.max_steps, epoch=state.epoch,
+                      elapsed_s=round(elapsed, 1), eta_s=None if eta is None else round(eta, 1), **fields)
+        if self.path is not None:
+            write_status(self.path, state="running", **record)
+        if self.progress is not None:
+            self.progress(record)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.time()
+        self._report(state)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        fields = {}
+        if "loss" in logs:
+            fields["loss"] = logs["loss"]
+        validation = {k[5:]: v for k, v in logs.items() if k.startswith("eval_")}
+        if validation:
+            history = read_status(self.path).get("validation", []) if self.path else []
+            fields["validation"] = [*history, {"epoch": state.epoch, "step": state.global_step, **validation}]
+        if fields:
+            self._report(state, **fields)
 
 
 class EpochCallback(TrainerCallback):

@@ -1,0 +1,130 @@
+"""The registry of LoRA adapters under models/adapters/: save atomically, list, find, load.
+
+Adapters are saved in the standard peft format (so stock `PeftModel.from_pretrained` loads
+them) plus `survey_sim.json` with what produced them. Listing and finding read JSON only; peft
+is imported when an adapter is applied to a model.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .paths import adapters_dir, check_adapter_name
+
+METADATA_FILE = "survey_sim.json"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", METADATA_FILE)
+
+
+def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None = None) -> Path:
+    """Write `peft_model`'s adapter to root/name atomically; returns that path.
+
+    The adapter is written into a hidden sibling directory first and renamed into place only
+    once complete, so a crash mid-save leaves any earlier adapter of that name intact (at worst
+    a `.name.tmp-*` leftover, which `list_adapters` reports). Replacing takes two renames (old
+    aside, new in); a crash in the microseconds between them leaves the old one at `.name.old-*`.
+    """
+    check_adapter_name(name)
+    root = Path(root) if root else adapters_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    final, token = root / name, uuid.uuid4().hex[:8]
+    tmp, old = root / f".{name}.tmp-{token}", root / f".{name}.old-{token}"
+    record = {
+        **metadata,
+        "name": name,
+        "base_model": metadata.get("base_model") or peft_model.get_base_model().config._name_or_path,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "survey_sim_version": __version__,
+    }
+    try:
+        peft_model.save_pretrained(tmp, safe_serialization=True)
+        _write_metadata(tmp / METADATA_FILE, record)  # written last: its presence marks a complete save
+        if final.exists():
+            final.rename(old)
+        try:
+            tmp.rename(final)
+        except BaseException:
+            if old.exists() and not final.exists():
+                old.rename(final)
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _write_metadata(path: Path, record: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, sort_keys=True, ensure_ascii=False, default=_jsonable)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _jsonable(value):
+    if hasattr(value, "tolist"):  # numpy scalars and arrays, torch tensors
+        return value.tolist()
+    if isinstance(value, (Path, dt.date)):
+        return str(value)
+    raise TypeError(f"adapter metadata value {value!r} ({type(value).__name__}) is not JSON serialisable")
+
+
+def read_adapter(path: Path) -> dict:
+    """{name, path, metadata, error}; error says why `path` is not a complete adapter (None if it is)."""
+    entry = {"name": path.name, "path": path, "metadata": {}, "error": None}
+    if path.name.startswith("."):
+        entry["error"] = "left over from an interrupted save; safe to delete"
+    elif missing := [f for f in ADAPTER_FILES if not (path / f).is_file()]:
+        entry["error"] = f"incomplete adapter, missing {', '.join(missing)}"
+    else:
+        try:
+            entry["metadata"] = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+            json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            entry["error"] = f"unreadable metadata: {err}"
+    return entry
+
+
+def list_adapters(root: str | Path | None = None, include_invalid: bool = False) -> list[dict]:
+    """The adapters under root, sorted by name: dicts with name, path, metadata (and error).
+
+    Directories that are not complete adapters are skipped with a warning naming each and why
+    (or returned with their `error` set when include_invalid=True); nothing here raises.
+    Default root: models/adapters (under $SURVEY_SIM_MODELS if set), looked up at each call.
+    """
+    root = Path(root) if root else adapters_dir()
+    if not root.is_dir():
+        return []
+    entries = [read_adapter(path) for path in sorted(root.iterdir()) if path.is_dir()]
+    bad = [e for e in entries if e["error"]]
+    if bad and not include_invalid:
+        warnings.warn(f"skipped {len(bad)} director{'y' if len(bad) == 1 else 'ies'} under {root} that "
+                      "are not complete adapters: " + "; ".join(f"{e['name']} ({e['error']})" for e in bad),
+                      stacklevel=2)
+    return entries if include_invalid else [e for e in entries if not e["error"]]
+
+
+def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Path:
+    """A registered adapter's directory, or an adapter directory given by path."""
+    root = Path(root) if root else adapters_dir()
+    path = Path(name_or_path).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        path = Path(root) / str(name_or_path)
+    if not (path / "adapter_config.json").is_file():
+        known = ", ".join(e["name"] for e in list_adapters(root)) or "none"
+        raise FileNotFoundError(f"no adapter {str(name_or_path)!r}: neither a directory with adapter_config.json "
+                                f"nor a name under {root} (registered: {known})")
+    return path
+
+
+def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None, is_trainable: bool = False):
+    """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`)."""
+    from peft import PeftModel
+
+    peft_model = PeftModel.from_pretrained(model, adapter_path(name_or_path, root), is_trainable=is_trainable)
+    return peft_model if is_trainable else peft_model.eval()
