@@ -99,10 +99,16 @@ def _load_average() -> list[float] | None:
 
 
 def default_output_path(results_dir: Path, machine: dict, when: dt.date, quick: bool) -> Path:
-    """results/<hostname or cpu>-<date>[-quick].json, the name made of safe characters only."""
+    """results/<hostname or cpu>-<date>[-quick][-N].json, the name made of safe characters only;
+    a later run of the same day gets the next free -N instead of replacing an earlier one."""
     label = machine.get("hostname") or machine.get("cpu_model") or "machine"
     label = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-") or "machine"
-    return Path(results_dir) / f"{label}-{when.isoformat()}{'-quick' if quick else ''}.json"
+    stem = f"{label}-{when.isoformat()}{'-quick' if quick else ''}"
+    path, n = Path(results_dir) / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = Path(results_dir) / f"{stem}-{n}.json"
+    return path
 
 
 # ---------------------------------------------------------------- FLOP counting
@@ -297,6 +303,9 @@ HEADLINES = [
     ("c1q2_sweep", "fp32: prompts/s", "float32.prompts_per_s", "{:.2f}"),
     ("c1q2_sweep", "bf16: wall s", "bfloat16.predict_s", "{:.1f}"),
     ("c1q2_sweep", "bf16: prompts/s", "bfloat16.prompts_per_s", "{:.2f}"),
+    ("c1q2_sweep", "bf16, compiled blocks: wall s (compiling included)", "bfloat16+compile.predict_s", "{:.1f}"),
+    ("c1q2_sweep", "bf16, compiled blocks: prompts/s", "bfloat16+compile.prompts_per_s", "{:.2f}"),
+    ("c1q2_sweep", "fastest variant", "fastest.variant", "{}"),
     ("c1q2_sweep", "projected s for all C1-Q2 rows, fastest", "fastest.projected_full_s", "{:.1f}"),
     ("training", "paper fp32, random batches: examples/s", "paper_fp32.examples_per_s", "{:.2f}"),
     ("training", "paper fp32: min per C1-Q1 epoch", "paper_fp32.minutes_per_epoch", "{:.1f}"),
@@ -383,7 +392,8 @@ README_ROWS = [
     ("cold start: process start to six countries simulated s", "cold_start", ("cached.first_compare_s",), "{:.2f}"),
     ("cold start, Gemma 3 270M: Simulator() s cached / first run ever", "cold_start",
      ("gemma3_270m.cached.simulator_s", "gemma3_270m.empty_cache.simulator_s"), "{:.2f}"),
-    ("C1-Q2 sweep, 1,586 prompts, fp32 / bf16 s", "c1q2_sweep", ("float32.predict_s", "bfloat16.predict_s"), "{:.1f}"),
+    ("C1-Q2 sweep, 1,586 prompts, fp32 / bf16 / bf16 compiled (`--compile`) s", "c1q2_sweep",
+     ("float32.predict_s", "bfloat16.predict_s", "bfloat16+compile.predict_s"), "{:.1f}"),
     ("C1-Q2 sweep, fastest s", "c1q2_sweep", ("fastest.projected_full_s",), "{:.1f}"),
     ("bf16 vs fp32 answer shares, 128 C1-Q2 rows: mean / max abs diff", "scoring_bf16",
      ("bf16_weights.mean_abs_diff_vs_fp32", "bf16_weights.max_abs_diff_vs_fp32"), "{:.4f}"),

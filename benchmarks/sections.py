@@ -273,20 +273,23 @@ def ask_the_world(model_name: str, questions: dict, dtypes=("float32", "bfloat16
 
 # ---------------------------------------------------------------- 5. c1q2_sweep
 
-def c1q2_sweep(model_name: str, items: list, full_rows: int, dtypes=("float32", "bfloat16")) -> dict:
-    """Every C1-Q2 prompt through the simulator, as `survey-sim evaluate [--dtype bfloat16]` does."""
+def c1q2_sweep(model_name: str, items: list, full_rows: int,
+               variants=("float32", "bfloat16", "bfloat16+compile")) -> dict:
+    """Every C1-Q2 prompt through the simulator, as `survey-sim evaluate [--dtype bfloat16]
+    [--compile]` does; the compiled variant's time includes its compilation."""
     from survey_sim.scoring import Simulator
 
     result = {"n_rows": len(items), "full_rows": full_rows}
-    for dtype in dtypes:
-        simulator, load_s = timed(lambda: Simulator(model_name, dtype=dtype))
+    for variant in variants:
+        dtype, compiled = variant.removesuffix("+compile"), variant.endswith("+compile")
+        simulator, load_s = timed(lambda: Simulator(model_name, dtype=dtype, compile=compiled))
         _, seconds = timed(lambda: simulator.predict(items))
-        result[dtype] = {"model_load_s": round(load_s, 2), "predict_s": round(seconds, 2),
-                         "prompts_per_s": round(len(items) / seconds, 3),
-                         "projected_full_s": round(seconds * full_rows / len(items), 1)}
+        result[variant] = {"model_load_s": round(load_s, 2), "predict_s": round(seconds, 2),
+                           "prompts_per_s": round(len(items) / seconds, 3),
+                           "projected_full_s": round(seconds * full_rows / len(items), 1)}
         del simulator
-    fastest = min(dtypes, key=lambda d: result[d]["projected_full_s"])
-    result["fastest"] = {"dtype": fastest, **result[fastest]}
+    fastest = min(variants, key=lambda v: result[v]["projected_full_s"])
+    result["fastest"] = {"variant": fastest, **result[fastest]}
     return result
 
 

@@ -175,7 +175,7 @@ def make_simulator(args):
     from .sharding import process_device
 
     return Simulator(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype,
-                     device=process_device())
+                     device=process_device(), compile=args.compile)
 
 
 def progress_bar(total_label: str):
@@ -327,6 +327,9 @@ def add_model_flags(parser) -> None:
     parser.add_argument("--chat", action="store_true", help="wrap prompts in the model's chat template")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="weights' dtype")
     parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass (default 16)")
+    parser.add_argument("--compile", action="store_true",
+                        help="compile the model's blocks first (10-15 s), then score about 1.5x faster in bfloat16 "
+                             "on a CPU: for sweeps of a thousand prompts or more")
 
 
 def add_model_commands(commands) -> None:

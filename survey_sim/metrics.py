@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import wasserstein_distance
 
 from .registry import Registry
 
@@ -72,6 +70,8 @@ def _pair(p, q) -> tuple[np.ndarray, np.ndarray]:
 def _js_distance(p: np.ndarray, q: np.ndarray, base: float | None) -> float:
     # scipy takes sqrt of a sum that rounding can push to about -1e-17 for near-identical
     # vectors, returning NaN; on validated input a NaN can only mean that, i.e. distance 0.
+    from scipy.spatial.distance import jensenshannon  # imported here: scipy costs 0.4 s to import
+
     with np.errstate(invalid="ignore"):
         d = float(jensenshannon(p, q, base=base))
     return 0.0 if np.isnan(d) else d
@@ -119,6 +119,8 @@ def emd_paper(p, q) -> float:
     compares the sorted probability values, so [1, 0, 0, 0] vs [0, 0, 0, 1] scores 0.
     Kept only to reproduce Cao et al. (NAACL 2025) numbers; use "emd" for ordinal error.
     """
+    from scipy.stats import wasserstein_distance
+
     return float(wasserstein_distance(*_pair(p, q)))
 
 

@@ -92,6 +92,15 @@ def test_machine_description_parts():
     assert path == Path("r/my-host-1-2025-01-02-quick.json")
 
 
+def test_a_second_run_of_the_day_does_not_replace_the_first(tmp_path):
+    name = lambda: report.default_output_path(tmp_path, {"hostname": "vm"}, dt.date(2025, 1, 2), quick=False)  # noqa: E731
+    assert name() == tmp_path / "vm-2025-01-02.json"
+    name().write_text("{}")
+    assert name() == tmp_path / "vm-2025-01-02-2.json"
+    name().write_text("{}")
+    assert name() == tmp_path / "vm-2025-01-02-3.json"
+
+
 def _document(sections_results):
     return {"schema_version": report.SCHEMA_VERSION, "created": "2025-01-02T03:04:05", "quick": True, "argv": [],
             "machine": {"cpu_model": "x", "cpu_count": 2, "torch": "2", "torch_num_threads": 2, "cuda_device": None},

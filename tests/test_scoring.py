@@ -6,7 +6,7 @@ from peft import LoraConfig, get_peft_model
 from survey_sim import scoring
 from survey_sim.prompts import build_prompt
 from survey_sim.scoring import Simulator, letter_token_ids, option_distributions, option_logits
-from tiny import make_item, make_llama, make_tokenizer
+from tiny import make_item, make_llama, make_tokenizer, save_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +164,20 @@ def test_simulator_restores_order_and_reports_progress(model, tokenizer):
         np.testing.assert_allclose(a, b, atol=1e-5)
     chat = Simulator.from_model(model, tokenizer, chat=True).predict(items[:2])
     assert not np.allclose(chat[0], preds[0])  # the chat wrapping reached the model
+
+
+def test_a_compiled_simulator_predicts_what_the_eager_one_does(tmp_path):
+    from survey_sim.compiled import compiler_missing
+
+    if compiler_missing(torch.device("cpu")):
+        pytest.skip(compiler_missing(torch.device("cpu")))
+    folder = save_tiny_model(tmp_path / "tiny")
+    items = [make_item(group=g, k=k) for g, k in [("Peru", 2), ("Japan", 3), ("Chile", 5), ("Kenya", 4)]]
+    eager = Simulator(folder, device="cpu").predict(items, batch_size=2)
+    compiled = Simulator(folder, device="cpu", compile=True)
+    assert compiled.model.config._attn_implementation == "eager"
+    for a, b in zip(compiled.predict(items, batch_size=2), eager, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_simulator_rejects_json_template(model, tokenizer):

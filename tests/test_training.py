@@ -238,7 +238,7 @@ def test_fast_dropout_repeats_under_the_same_seed_and_draws_a_new_mask_each_call
 
 def test_compiled_blocks_train_like_eager_ones(tiny_dir, tmp_path):
     """Same seed, same batches, same dropout masks: compiled and eager training agree."""
-    from survey_sim.training.compiled import compiler_missing
+    from survey_sim.compiled import compiler_missing
 
     if compiler_missing(torch.device("cpu")):
         pytest.skip(compiler_missing(torch.device("cpu")))

@@ -63,7 +63,7 @@ class TrainConfig:
             "bfloat16" or "float16". The LoRA weights, the final norm, the letter logits and the
             loss stay float32 whatever this is. bf16: mixed-precision autocast over float32 weights.
         compile: compile each transformer block with `torch.compile` (regional compilation;
-            training/compiled.py): steps ~40% faster on CPU after a first step that compiles for
+            compiled.py): steps ~40% faster on CPU after a first step that compiles for
             10-30 s. Falls back to eager, with a warning, where no compiler is available.
         group_by_length: batch rows of similar prompt length (transformers' length-grouped
             sampler): a third of the tokens of random batches were padding.

@@ -15,7 +15,7 @@ from ..adapters import save_adapter
 from ..models import load_model
 from ..paths import models_dir
 from .config import TrainConfig
-from .compiled import compile_blocks
+from ..compiled import compile_blocks
 from .dropout import use_fast_lora_dropout
 from .status import write_status
 from .trainer import (Collator, DistributionDataset, DistributionTrainer, EpochCallback, StatusCallback,

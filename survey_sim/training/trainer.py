@@ -22,7 +22,7 @@ from ..losses import get_loss
 from ..metrics import score_pairs
 from ..prompts import LETTERS, build_prompt
 from ..scoring import Simulator, encode_prompt, letter_token_ids, option_logits
-from .compiled import eager
+from ..compiled import eager
 from .status import read_status, write_status
 
 

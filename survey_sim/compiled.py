@@ -6,8 +6,9 @@ Measured on a 2-core AMX CPU with the default model (README, "Performance"): a b
 16 x 105 tokens went from 2.06 s to 1.19 s, and the first step pays 27 s of compilation (9 s
 with inductor's on-disk cache warm); compiling the whole model cost 222 s and gained 15%.
 Compiling in place (`module.compile()`) keeps the parameter names, so checkpoints and adapters
-are unchanged. Evaluation runs eagerly (`eager()`): its shapes and inference mode would only
-add compilations.
+are unchanged. Evaluation during training runs eagerly (`eager()`): its shapes and inference
+mode would only add compilations. A `Simulator(compile=True)` compiles for inference instead
+(large sweeps: `survey-sim evaluate --compile`).
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import os
 import shutil
 
 import torch
-from transformers.modeling_layers import GradientCheckpointingLayer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def compile_blocks(model) -> int:
     Returns how many blocks were compiled: 0 when the model has no blocks of transformers'
     layer class or no compiler is available (then it says why in the log and trains eagerly).
     """
+    from transformers.modeling_layers import GradientCheckpointingLayer  # the model loader imports it anyway
+
     blocks = [m for m in model.modules() if isinstance(m, GradientCheckpointingLayer)]
     missing = compiler_missing(next(model.parameters()).device)
     if missing or not blocks:
