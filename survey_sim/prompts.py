@@ -43,6 +43,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from .data.manifest import answered_by_countries
 from .data.schema import LETTERS, MAX_OPTIONS, Lang, SurveyItem
 
 Template = Literal["paper", "paper_literal", "lines", "json"]
@@ -125,8 +126,8 @@ def describe_subpop(group: str) -> str:
 
 
 def instruction_for(item: SurveyItem, lang: Lang) -> str:
-    """Countries get the paper's sentence; SubPOP (GSS) subpopulations a group description."""
-    if item.survey == "gss":
+    """Countries get the paper's sentence; subpopulations (SubPOP's GSS groups) a description."""
+    if not answered_by_countries(item.survey):
         return group_instruction(describe_subpop(item.group), lang)
     return country_instruction(item.group, lang)
 

@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def map_dataset_names() -> list[str]:
-    """The data sets a world map can show: country data (not the GSS's US groups)."""
-    return [name for name, spec in dataset_specs().items() if spec.survey != "gss"]
+    """The data sets a world map can show: those answered by countries."""
+    return [name for name, spec in dataset_specs().items() if spec.groups == "countries"]
 
 
 def default_map_question(dataset) -> list:

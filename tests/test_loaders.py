@@ -7,8 +7,9 @@ from survey_sim.data.loaders import load_file
 from survey_sim.data.manifest import DatasetSpec
 
 
-def spec(fmt, scale="fraction", bad_rows="error", lang="en", survey="pew"):
-    return DatasetSpec(name="t", title="t", survey=survey, format=fmt, path="", lang=lang, scale=scale, bad_rows=bad_rows)
+def spec(fmt, scale="fraction", bad_rows="error", lang="en", survey="pew", groups="countries"):
+    return DatasetSpec(name="t", title="t", survey=survey, format=fmt, path="", lang=lang, scale=scale, bad_rows=bad_rows,
+                       groups=groups)
 
 
 def simllm_row(country="France", qid="7", dist=None, options=("(A)Yes", "(B)No")):
@@ -99,6 +100,6 @@ def test_subpop_drops_trailing_refused(write_json):
     row = {"qkey": "natspac", "attribute": "CREGION", "group": "Northeast", "question": "Space?",
            "options": ["Too little", "About right", "Too much", "Refused"], "ordinal": [1.0, 2.0, 3.0],
            "responses": [0.3, 0.4, 0.3], "refusal_rate": 0.0}
-    (item,) = load_file(write_json([row], "s.jsonl", jsonl=True), spec("subpop", survey="gss"))
+    (item,) = load_file(write_json([row], "s.jsonl", jsonl=True), spec("subpop", survey="gss", groups="subpopulations"))
     assert item.options == ("Too little", "About right", "Too much") and item.iso3 is None
     assert item.group == "CREGION: Northeast"

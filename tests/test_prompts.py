@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from survey_sim.data import load_dataset
+from survey_sim.data.manifest import answered_by_countries
 from survey_sim.data.schema import SurveyItem
 from survey_sim.prompts import (PAPER_CLOSING, build_control_prompts, build_prompt, control_group,
                                 option_letters, parse_json_answer)
@@ -64,6 +65,7 @@ def test_lines_template_and_tuple_input():
 def test_group_template():
     prompt = build_prompt(("Is it good?", ["Yes", "No"], "a Democrat in the United States"), group_kind="description")
     assert prompt.startswith("How would a Democrat in the United States answer the following question:\n\n")
+    assert not answered_by_countries("gss") and answered_by_countries("wvs")  # data/datasets.toml: groups
     subpop = make_item(group="POLPARTY: Democrat", survey="gss")
     assert build_prompt(subpop).startswith("How would a Democrat in the United States answer the following question:")
     other = make_item(group="MARITAL: Widowed", survey="gss")

@@ -198,7 +198,7 @@ def load_records(records: Iterable[dict], spec: DatasetSpec, source: str) -> Dat
             continue
         report.renormalised += renormalised
         group = fields["group"]
-        iso3 = None if (spec.survey == "gss" or is_non_national(group)) else to_iso3(group)
+        iso3 = None if (spec.groups != "countries" or is_non_national(group)) else to_iso3(group)
         items.append(SurveyItem(survey=spec.survey, lang=spec.lang, iso3=iso3, distribution=distribution,
                                 source=source, row=row, **fields))
     if problems:

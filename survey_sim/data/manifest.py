@@ -72,10 +72,13 @@ class DatasetSpec:
     source: str = ""
     licence: str = ""
     enabled: bool = True
+    groups: Literal["countries", "subpopulations"] = "countries"
 
     def __post_init__(self):
         if self.scale not in ("percent", "fraction", "counts"):
             raise ValueError(f"{MANIFEST_PATH}: data set {self.name!r}: scale={self.scale!r} is not percent/fraction/counts")
+        if self.groups not in ("countries", "subpopulations"):
+            raise ValueError(f"{MANIFEST_PATH}: data set {self.name!r}: groups={self.groups!r} is not countries/subpopulations")
         if self.bad_rows not in ("error", "drop"):
             raise ValueError(f"{MANIFEST_PATH}: data set {self.name!r}: bad_rows={self.bad_rows!r} is not error/drop")
         if self.lang not in ("en", "zh"):
@@ -99,6 +102,14 @@ def dataset_specs(include_disabled: bool = False) -> dict[str, DatasetSpec]:
         if spec.enabled or include_disabled:
             specs[name] = spec
     return specs
+
+
+@lru_cache(maxsize=None)  # asked once per prompt; the manifest is read once per process
+def answered_by_countries(survey: str) -> bool:
+    """Whether a survey's groups are countries (the manifest's `groups`; surveys it does not
+    list, e.g. a user's upload, are taken to be by country)."""
+    return all(spec.groups == "countries" for spec in dataset_specs(include_disabled=True).values()
+               if spec.survey == survey)
 
 
 def dataset_spec(name: str) -> DatasetSpec:

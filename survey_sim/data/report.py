@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .countries import is_non_national
+from .manifest import answered_by_countries
 from .schema import Dataset
 from .splits import select, split_names
 
@@ -35,7 +36,7 @@ def items_table(dataset: Dataset) -> pd.DataFrame:
 
 def unmapped_groups(dataset: Dataset) -> list[str]:
     """Country-like groups with no ISO code, non-national samples listed apart."""
-    return sorted({it.group for it in dataset if it.iso3 is None and it.survey != "gss"})
+    return sorted({it.group for it in dataset if it.iso3 is None and answered_by_countries(it.survey)})
 
 
 def split_counts(dataset: Dataset) -> pd.DataFrame:
