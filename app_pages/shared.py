@@ -23,7 +23,7 @@ def dataset_or_stop(name: str):
 
 
 def map_datasets() -> dict:
-    """The data sets a world map can show: country data only (not the GSS's US groups)."""
+    """The data sets a world map can show: those whose groups are countries (data/datasets.toml)."""
     from survey_sim.warmup import map_dataset_names
 
     specs = dataset_specs()

@@ -13,8 +13,8 @@ Policy, in this order, never guessing:
 3. `pycountry.countries.lookup`: an exact, case-insensitive match on an ISO code or on a name,
    official name or common name. Its fuzzy `search_fuzzy` is never used: it guesses (it
    offers "Nigeria" for "Niger").
-4. Otherwise None. so a data report can show what stayed unmapped
-   instead of dropping it quietly.
+4. Otherwise None, so that a data report can show what stayed unmapped instead of dropping it
+   quietly.
 """
 from __future__ import annotations
 

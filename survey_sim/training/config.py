@@ -11,8 +11,6 @@ from ..paths import DEFAULT_MODEL, check_adapter_name
 # against the registries they name (`losses.LOSSES`, `models.DTYPES`).
 LossName = Literal["kl", "js", "ce_sampled", "wasserstein"]
 DtypeName = Literal["auto", "float32", "bfloat16", "float16"]
-LOSS_CHOICES: tuple[str, ...] = get_args(LossName)
-DTYPE_CHOICES: tuple[str, ...] = get_args(DtypeName)
 
 
 def type_problem(value, kind) -> str | None:
