@@ -8,11 +8,10 @@ from survey_sim.ask import EXAMPLE_OPTIONS, EXAMPLE_QUESTION, answers_table, cou
 from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.adapters import list_adapters
 from survey_sim.models import fast_dtype
-from survey_sim.paths import DEFAULT_MODEL
 
-from app_pages.shared import dataset_or_stop, simulator_or_stop
+from app_pages.shared import dataset_or_stop, simulator_or_stop, zero_shot_label
 
-ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
+ZERO_SHOT = zero_shot_label()
 PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
                   "percentage point; float32 matches the other pages and the evaluations exactly.")
 

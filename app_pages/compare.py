@@ -6,12 +6,11 @@ from survey_sim.charts import distribution_bars
 from survey_sim.data import dataset_specs
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
-from survey_sim.paths import DEFAULT_MODEL
 
-from app_pages.shared import dataset_or_stop, simulator_or_stop
+from app_pages.shared import dataset_or_stop, simulator_or_stop, zero_shot_label
 
 NO_SIMULATION = "real answers only"
-ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
+ZERO_SHOT = zero_shot_label()
 
 st.title("How would people answer?")
 st.caption("Real survey answer distributions by country or group, and the simulator's prediction beside them.")

@@ -5,17 +5,21 @@ page reloads and closed browsers. A finished run is an adapter that every page c
 """
 import datetime as dt
 import time
+from dataclasses import fields
+from typing import Literal, get_args, get_origin, get_type_hints
 
 import pandas as pd
 import streamlit as st
 
 from survey_sim.data import dataset_specs, split_names
 from survey_sim.jobs import ACTIVE, Job, JobQueue
-from survey_sim.losses import LOSSES
 from survey_sim.paths import models_dir
-from survey_sim.training import TrainConfig
+from survey_sim.training.config import GROUPS, TrainConfig
 
 DEFAULTS = TrainConfig()  # the paper's recipe prefills the form
+HINTS = get_type_hints(TrainConfig)
+NULLABLE = {f.name for f in fields(TrainConfig) if type(None) in get_args(HINTS[f.name])}
+OPEN_GROUPS = ("data", "lora", "optimiser")  # the others start folded
 
 
 @st.cache_resource
@@ -23,42 +27,63 @@ def job_queue(folder: str) -> JobQueue:
     return JobQueue(folder)
 
 
+def field_input(f, default, hint: str, container, choices: dict[str, list[str]]):
+    """The form widget of one TrainConfig field, chosen by its type (`option()` in training/config.py)."""
+    meta, label, kind = f.metadata, f.metadata["label"], HINTS[f.name]
+    if get_origin(kind) not in (None, Literal, list):  # "X | None"
+        kind = next(arg for arg in get_args(kind) if arg is not type(None))
+        if meta["none"] and kind in (int, float):
+            label = f"{label} (0: {meta['none']})"
+    if meta["choices"]:
+        options = choices[meta["choices"]]
+        return container.selectbox(label, options, index=options.index(default), help=hint)
+    if get_origin(kind) is Literal:
+        options = [None, *get_args(kind)] if f.name in NULLABLE else list(get_args(kind))
+        return container.selectbox(label, options, index=options.index(default), help=hint,
+                                   format_func=lambda value: meta["none"] if value is None else str(value))
+    if kind is bool:
+        return container.checkbox(label, default, help=hint)
+    if get_origin(kind) is list:
+        return container.text_input(label, ", ".join(default), help=hint + " (comma-separated)")
+    if kind in (int, float):
+        bounds = [kind(meta["low"]), kind(meta["high"])] if meta["low"] is not None else [None, None]
+        step = None if kind is int else (0.01 if default < 1 else 1.0)
+        return container.number_input(label, *bounds, kind(default or 0), step=step, help=hint,
+                                      format="%.0e" if f.name == "learning_rate" else None)
+    return container.text_input(label, default, help=hint)
+
+
+def config_values(widgets: dict) -> dict:
+    """The form's values as TrainConfig fields: lists split, 0 as None where None means something."""
+    values = {}
+    for f in fields(TrainConfig):
+        value = widgets[f.name]
+        if isinstance(value, str):
+            is_list = get_origin(HINTS[f.name]) is list
+            value = [v.strip() for v in value.split(",") if v.strip()] if is_list else value.strip()
+        elif f.name in NULLABLE and value == 0:
+            value = None
+        values[f.name] = value
+    return values
+
+
 def config_form() -> TrainConfig | None:
-    """The form; a TrainConfig when it was submitted with valid values."""
-    datasets = [n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")]
-    splits = split_names()
+    """The form, made from TrainConfig's fields: a TrainConfig when submitted with valid values."""
+    choices = {"datasets": [n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")],
+               "splits": split_names()}
+    defaults = {**DEFAULTS.to_dict(), "name": f"smollm2-wvs-{dt.datetime.now():%Y%m%d-%H%M}"}
+    widgets = {}
     with st.form("train"):
-        name = st.text_input("Adapter name", f"smollm2-wvs-{dt.datetime.now():%Y%m%d-%H%M}",
-                             help="letters, digits, '.', '_' and '-'; the adapter appears under this name")
-        model = st.text_input("Base model", DEFAULTS.model, help="the embedded default, a local folder or a .gguf file")
-        left, right = st.columns(2)
-        dataset = left.selectbox("Training data", datasets, index=datasets.index(DEFAULTS.dataset))
-        train_split = right.selectbox("Training split", splits, index=splits.index(DEFAULTS.train_split))
-        valid_dataset = left.selectbox("Validation data", datasets, index=datasets.index(DEFAULTS.valid_dataset))
-        valid_split = right.selectbox("Validation split", splits, index=splits.index(DEFAULTS.valid_split),
-                                      help="scored after every epoch; the best epoch's adapter is kept")
-        loss = st.radio("Loss", list(LOSSES), horizontal=True, index=list(LOSSES).index(DEFAULTS.loss),
-                        help=" ".join(f"{n}: {(LOSSES[n].__doc__ or '').strip().splitlines()[0]}" for n in LOSSES))
-        c1, c2, c3, c4 = st.columns(4)
-        lora_r = c1.number_input("LoRA r", 1, 256, DEFAULTS.lora_r)
-        lora_alpha = c2.number_input("LoRA alpha", 1, 1024, DEFAULTS.lora_alpha)
-        lora_dropout = c3.number_input("LoRA dropout", 0.0, 0.9, DEFAULTS.lora_dropout, step=0.01)
-        learning_rate = c4.number_input("Learning rate", 1e-6, 1e-2, DEFAULTS.learning_rate, format="%.0e")
-        batch_size = c1.number_input("Batch size", 1, 512, DEFAULTS.batch_size)
-        epochs = c2.number_input("Epochs", 0.1, 50.0, DEFAULTS.epochs, step=1.0)
-        max_steps = c3.number_input("Max steps (-1: by epochs)", -1, 1_000_000, DEFAULTS.max_steps)
-        max_valid = c4.number_input("Validation items (0: all)", 0, 100_000, DEFAULTS.max_valid_items or 0,
-                                    help="at each evaluation, score a fixed seeded sample of this many validation rows "
-                                         "(faster on a CPU); the kept adapter is then scored on all of them")
-        shuffle = st.checkbox("Shuffle option order every epoch", DEFAULTS.shuffle_options)
+        for group, title in GROUPS.items():
+            members = [f for f in fields(TrainConfig) if f.metadata["group"] == group]
+            box = st.container() if group == "run" else st.expander(title, expanded=group in OPEN_GROUPS)
+            columns = box.columns(2)
+            for n, f in enumerate(members):
+                widgets[f.name] = field_input(f, defaults[f.name], f.metadata["help"], columns[n % 2], choices)
         if not st.form_submit_button("Start fine-tuning", type="primary"):
             return None
     try:
-        return TrainConfig(name=name.strip(), model=model.strip(), dataset=dataset, train_split=train_split,
-                           valid_dataset=valid_dataset, valid_split=valid_split, loss=loss, lora_r=int(lora_r),
-                           lora_alpha=int(lora_alpha), lora_dropout=lora_dropout, learning_rate=learning_rate,
-                           batch_size=int(batch_size), epochs=epochs, max_steps=int(max_steps),
-                           max_valid_items=int(max_valid) or None, shuffle_options=shuffle)
+        return TrainConfig.from_dict(config_values(widgets))
     except ValueError as err:
         st.error(f"Not started: {err}")
         return None

@@ -30,11 +30,20 @@ def map_datasets() -> dict:
     return {name: specs[name] for name in map_dataset_names()}
 
 
+def zero_shot_label() -> str:
+    """How the pages name the base model without an adapter: "zero-shot (smollm2-135m)"."""
+    from survey_sim.paths import app_model
+
+    return f"zero-shot ({app_model()})"
+
+
 @st.cache_resource(show_spinner="Loading the model (once per session of the server)...")
 def cached_simulator(adapter: str | None = None, dtype: str = "float32"):
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
+    from survey_sim.paths import app_model
 
-    return Simulator(adapter=adapter, dtype=dtype, cache=True)  # predictions kept on disk: instant the second time
+    # Predictions are kept on disk: instant the second time.
+    return Simulator.load(app_model(), adapter=adapter, dtype=dtype, cache=True)
 
 
 def simulator_or_stop(adapter: str | None = None, dtype: str = "float32"):

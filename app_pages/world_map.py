@@ -10,12 +10,11 @@ from survey_sim.geo import PLOTLY_CONFIG, answer_map, questions_by_coverage, wor
 from survey_sim.leaderboard import higher_is_better, method_label, store_metrics
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
-from survey_sim.paths import DEFAULT_MODEL
 from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
-from app_pages.shared import dataset_or_stop, map_datasets, simulator_or_stop
+from app_pages.shared import dataset_or_stop, map_datasets, simulator_or_stop, zero_shot_label
 
-ZERO_SHOT = f"zero-shot ({DEFAULT_MODEL})"
+ZERO_SHOT = zero_shot_label()
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
 
 

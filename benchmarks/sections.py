@@ -149,7 +149,7 @@ def matmul_peak(size: int = 2048, reps: int = 5, warmup: int = 2, model_rows: in
 
 def scoring(model_name: str, items: list, batch_sizes=(16, 32, 64), thread_counts=(1, 2), warmup_rows: int = 4) -> dict:
     """Naive loop vs the project scorer on the same rows, then thread and batch-size variants."""
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     model, tokenizer, load_s = load_timed(model_name)
     shape = model_shape(model)
@@ -204,7 +204,7 @@ BF16_TOLERANCE = 0.02  # max abs difference in any option's probability we would
 def scoring_bf16(model_name: str, items: list, batch_size: int = 16) -> dict:
     """fp32 vs bf16 autocast (fp32 weights) vs bf16-loaded weights, same rows, same process."""
     from survey_sim.metrics import score_pairs
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     model, tokenizer, _ = load_timed(model_name)
     prompts, ks = Simulator.from_model(model, tokenizer).prompts(items), [it.n_options for it in items]
@@ -250,12 +250,13 @@ def ask_the_world(model_name: str, questions: dict, dtypes=("float32", "bfloat16
     disk cache): per question and dtype, the first (cold) call and the second (from the cache)."""
     from survey_sim.cache import PredictionCache
     from survey_sim.models import fast_dtype
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     result = {"app_dtype": fast_dtype(), "batch_size": batch_size}
     for dtype in dtypes:
         with tempfile.TemporaryDirectory() as tmp:
-            simulator, load_s = timed(lambda: Simulator(model_name, dtype=dtype, cache=PredictionCache(Path(tmp) / "c.sqlite")))
+            cache = PredictionCache(Path(tmp) / "c.sqlite")
+            simulator, load_s = timed(lambda: Simulator.load(model_name, dtype=dtype, cache=cache))
             simulator.predict(next(iter(questions.values()))[:4], batch_size=batch_size)  # warm-up (kernel choice)
             for name, items in questions.items():
                 _, cold_s = timed(lambda: simulator.predict(items, batch_size=batch_size))
@@ -277,12 +278,12 @@ def c1q2_sweep(model_name: str, items: list, full_rows: int,
                variants=("float32", "bfloat16", "bfloat16+compile")) -> dict:
     """Every C1-Q2 prompt through the simulator, as `survey-sim evaluate [--dtype bfloat16]
     [--compile]` does; the compiled variant's time includes its compilation."""
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     result = {"n_rows": len(items), "full_rows": full_rows}
     for variant in variants:
         dtype, compiled = variant.removesuffix("+compile"), variant.endswith("+compile")
-        simulator, load_s = timed(lambda: Simulator(model_name, dtype=dtype, compile=compiled))
+        simulator, load_s = timed(lambda: Simulator.load(model_name, dtype=dtype, compile=compiled))
         _, seconds = timed(lambda: simulator.predict(items))
         result[variant] = {"model_load_s": round(load_s, 2), "predict_s": round(seconds, 2),
                            "prompts_per_s": round(len(items) / seconds, 3),
@@ -301,12 +302,12 @@ _COLD_START_SCRIPT = """
 import json, sys, time
 started = time.perf_counter()
 from survey_sim.data import load_dataset, select
-from survey_sim.scoring import Simulator
+from survey_sim.simulator import Simulator
 imported = time.perf_counter()
 rows = list(select(load_dataset("wvs", root=sys.argv[2] or None), "C1-Q2"))
 question = [it for it in rows if it.key == rows[0].key][:6]
 loaded = time.perf_counter()
-simulator = Simulator(sys.argv[1])
+simulator = Simulator.load(sys.argv[1])
 ready = time.perf_counter()
 simulator.predict(question)
 done = time.perf_counter()
@@ -363,10 +364,10 @@ def gpu(model_name: str, items: list, train_items: list, steps: int = 20, batch_
     """
     if not torch.cuda.is_available():
         return {"status": "skipped", "reason": "no CUDA device on this machine: GPU numbers are unmeasured"}
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     peak = _matmul_gflops(8192, 8192, 8192, torch.bfloat16, reps=10, warmup=3, device="cuda")
-    simulator = Simulator(model_name, dtype="bfloat16")
+    simulator = Simulator.load(model_name, dtype="bfloat16")
     simulator.predict(items[:batch_size], batch_size=batch_size)  # warm-up
     torch.cuda.synchronize()
     _, seconds = timed(lambda: simulator.predict(items, batch_size=batch_size))

@@ -87,7 +87,30 @@ def read_adapter(path: Path) -> dict:
             json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
             entry["error"] = f"unreadable metadata: {err}"
+        else:
+            entry["error"] = weights_problem(path / "adapter_model.safetensors")
     return entry
+
+
+def weights_problem(path: Path) -> str | None:
+    """Why a safetensors file cannot be read (truncated, not safetensors), None if it can. Reads
+    the header and checks that it covers the file exactly; the weights themselves stay on disk."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="numpy") as weights:
+            weights.keys()
+    except (SafetensorError, OSError) as err:
+        return f"unreadable weights {path.name}: {err}"
+    return None
+
+
+def check_adapter(path: Path) -> Path:
+    """`path`, or a ValueError naming the adapter and what is wrong with it."""
+    error = read_adapter(path)["error"]
+    if error:
+        raise ValueError(f"adapter {path}: {error}")
+    return path
 
 
 def list_adapters(root: str | Path | None = None, include_invalid: bool = False) -> list[dict]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .leaderboard import higher_is_better, method_label
+from .registry import UnknownName
 
 N_BOOTSTRAP = 2000
 
@@ -65,7 +66,7 @@ def paired_rows(results: pd.DataFrame, a: str, b: str, test: str, metric: str) -
         side = rows[rows["label"] == name]
         if side.empty:
             known = sorted(set(labelled(results).query("test == @test")["label"]))
-            raise KeyError(f"no {metric} rows of {name!r} on {test}; methods there: {', '.join(known) or 'none'}")
+            raise UnknownName(f"no {metric} rows of {name!r} on {test}; methods there: {', '.join(known) or 'none'}")
         sides.append(side.drop_duplicates(keys, keep="last").set_index(keys)["value"])
     joined = pd.concat(sides, axis=1, keys=["value_a", "value_b"], join="inner").reset_index()
     return joined.rename(columns={"question_key": "question"})

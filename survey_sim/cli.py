@@ -1,7 +1,8 @@
 """`survey-sim`: the command line. Each subcommand parses flags and calls one function.
 
-Exit codes: 0 success, 2 bad arguments (unknown data set, split or method), 3 data problem
-(data root missing, invalid file), 1 anything else.
+Exit codes: 0 success, 2 bad arguments (unknown data set, split or method, an invalid value),
+3 data problem (data root missing, invalid file), 1 anything else (its type and message are
+printed; `--debug` shows the traceback).
 """
 from __future__ import annotations
 
@@ -16,19 +17,6 @@ EPILOG_BASELINES = """examples:
   survey-sim baselines --train wvs:C1-Q1 --test wvs_valid:all --test pew:all --methods uniform loo_mean train_prior
   survey-sim baselines --test pew:PEW_C1 --output results.csv
 """
-
-
-def parse_target(text: str) -> tuple[str, str]:
-    """"wvs:C1-Q2" -> ("wvs", "C1-Q2"); a bare name means the whole data set."""
-    name, _, split = text.partition(":")
-    return name, split or "all"
-
-
-def load_split(target: str, root):
-    from .data import load_dataset, select
-
-    name, split = parse_target(target)
-    return select(load_dataset(name, root=root), split)
 
 
 def cmd_data_list(args) -> int:
@@ -68,27 +56,33 @@ def cmd_data_fetch(args) -> int:
 
 
 def cmd_baselines(args) -> int:
-    from .evaluation import evaluate_baselines, summary_table
-    from .results import append_results
-
-    train = load_split(args.train, args.data_root)
-    frames = []
-    for target in args.test:
-        test = load_split(target, args.data_root)
-        name, split = parse_target(target)
-        frames.append(evaluate_baselines(args.methods, train, test, dataset=name, split=split))
     import pandas as pd
 
-    results = pd.concat(frames, ignore_index=True).assign(train=args.train)
-    table = summary_table(results)
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    if args.output:
-        output = Path(args.output)
-        results.to_csv(output, index=False) if output.suffix == ".csv" else results.to_parquet(output, index=False)
+    from .evaluation import load_target, run, training_items
+    from .methods import Context
+
+    context = Context(train=training_items(args.train, args.data_root))
+    targets = [load_target(text, args.data_root) for text in args.test]
+    results = pd.concat([run(name, targets, context) for name in args.methods], ignore_index=True)
+    report_results(results.assign(train=args.train), args.output)
+    return 0
+
+
+def report_results(results, output: str | None, per_group: bool = False) -> None:
+    """Print the summary table; write the rows to `output` (.csv or .parquet), else append them
+    to the results store."""
+    from .evaluation import summary_table
+    from .results import append_results
+
+    print(summary_table(results).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if per_group:
+        table = results.pivot_table(index="group", columns="metric", values="value", aggfunc="mean")
+        print("\nper group:\n" + table.to_string(float_format=lambda x: f"{x:.3f}"))
+    if output:
+        results.to_csv(output, index=False) if output.endswith(".csv") else results.to_parquet(output, index=False)
         print(f"\nwrote {len(results)} rows to {output}")
     else:
         print(f"\nappended {len(results)} rows to {append_results(results)}")
-    return 0
 
 
 # --- model commands ------------------------------------------------------------------------
@@ -105,39 +99,37 @@ EPILOG_EVALUATE = """examples:
   survey-sim evaluate --method adapter --adapter smollm2-wvs-c1q1 --test wvs:C1-Q2 --test pew:PEW_C1
   survey-sim evaluate --method adapter --adapter fold0 --test wvs:C1-Q1 --fold 0   # the held-out countries only
   survey-sim evaluate --method zero_shot --input my_rows.jsonl                     # rows with a "distribution"
+  survey-sim evaluate --method loo_mean --test wvs:C1-Q2                           # a baseline, no model
+  survey-sim evaluate --model dummy --test wvs:C1-Q2                               # the weightless test backend
 """
 
 
-def fold_groups(fold: int, seed: int = 0) -> list[str]:
-    """The C1 countries held out in leave-10-countries-out fold `fold`."""
-    from .data.splits import country_sets, leave_countries_out_folds
-
-    folds = leave_countries_out_folds(country_sets()["C1"], k=10, seed=seed)
-    if not 0 <= fold < len(folds):
-        raise ValueError(f"--fold must be 0..{len(folds) - 1}, got {fold}")
-    return folds[fold][1]
-
-
-def add_config_flags(parser, config_class) -> None:
-    """One flag per dataclass field, typed from its annotation (the dataclass docstring explains each)."""
+def add_config_flags(parser, config_class, groups: dict[str, str]) -> None:
+    """One flag per dataclass field, typed from its annotation, with its `metadata["help"]`, in
+    argument groups by `metadata["group"]`. Flags default to None: only given ones override a
+    --config file."""
     from dataclasses import MISSING, fields
     from typing import Literal, get_args, get_origin, get_type_hints
 
     hints = get_type_hints(config_class)
+    sections = {key: parser.add_argument_group(title) for key, title in groups.items()}
     for f in fields(config_class):
         default = f.default if f.default is not MISSING else f.default_factory()
-        flag = "--" + f.name.replace("_", "-")
+        shown = " ".join(default or ["none"]) if isinstance(default, list) else default
+        shown = f.metadata.get("none") if default is None else shown
+        options = {"default": None, "help": f"{f.metadata['help']} (default: {shown})".replace("%", "%%")}
         kind = hints[f.name]
         if get_origin(kind) not in (None, Literal, list):  # "int | None" -> int
             kind = next(arg for arg in get_args(kind) if arg is not type(None))
         if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default: {default}")
+            options["action"] = argparse.BooleanOptionalAction
         elif get_origin(kind) is list:
-            parser.add_argument(flag, nargs="*", default=None, help=f"default: {' '.join(default) or '(none)'}")
+            options["nargs"] = "*"
         elif get_origin(kind) is Literal:
-            parser.add_argument(flag, choices=get_args(kind), default=None, help=f"default: {default}")
+            options["choices"] = get_args(kind)
         else:
-            parser.add_argument(flag, type=kind, default=None, help=f"default: {default}")
+            options["type"] = kind
+        sections[f.metadata["group"]].add_argument("--" + f.name.replace("_", "-"), **options)
 
 
 def cmd_train(args) -> int:
@@ -149,7 +141,9 @@ def cmd_train(args) -> int:
     values = json_module.loads(Path(args.config).read_text()) if args.config else {}
     values.update({k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None})
     if args.fold is not None:
-        values["exclude_groups"] = [*values.get("exclude_groups", []), *fold_groups(args.fold)]
+        from .data.splits import fold_countries
+
+        values["exclude_groups"] = [*values.get("exclude_groups", []), *fold_countries(args.fold)]
         values.setdefault("name", f"fold{args.fold}")
     config = TrainConfig.from_dict(values)
     print(config.to_json())
@@ -169,13 +163,16 @@ def cmd_train(args) -> int:
     return 0
 
 
-def make_simulator(args):
-    from .scoring import Simulator
+def simulator_loader(args):
+    """What `Context.simulator` loads: the model flags of evaluate and predict."""
+    def load():
+        from .sharding import process_device
+        from .simulator import Simulator
 
-    from .sharding import process_device
+        return Simulator.load(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype,
+                              device=process_device(), compile=args.compile)
 
-    return Simulator(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype,
-                     device=process_device(), compile=args.compile)
+    return load
 
 
 def progress_bar(total_label: str):
@@ -191,110 +188,51 @@ def progress_bar(total_label: str):
     return bar, update
 
 
-def sample_mask(n: int, k: int, seed: int = 0) -> list[bool]:
-    import random
-
-    keep = set(random.Random(seed).sample(range(n), min(k, n)))
-    return [i in keep for i in range(n)]
-
-
 def cmd_evaluate(args) -> int:
-    import pandas as pd
-
-    from .baselines import BASELINES
-    from .data import load_user_file
-    from .evaluation import MODEL_METHODS, evaluate_baselines, evaluate_model, summary_table
-    from .results import append_results
+    from .evaluation import load_file_target, load_target, run, training_items
+    from .methods import METHODS, Context
     from .sharding import is_main_process
 
-    if args.method not in BASELINES and args.method not in MODEL_METHODS:
-        raise KeyError(f"unknown method {args.method!r}; choose one of {', '.join([*MODEL_METHODS, *sorted(BASELINES)])}")
-    if args.method == "adapter" and not args.adapter:
-        raise ValueError("--method adapter needs --adapter NAME")
-    if args.method == "zero_shot" and args.adapter:
-        raise ValueError("--method zero_shot uses the base model alone; drop --adapter or use --method adapter")
-    targets = [(Path(args.input).stem, "all", load_user_file(args.input))] if args.input else []
-    for target in args.test or []:
-        name, split = parse_target(target)
-        data = load_split(target, args.data_root)
-        if args.fold is not None:
-            data = data.subset(iso3=fold_groups(args.fold), name=data.name)
-            split = f"{split}:fold{args.fold}"
-        targets.append((name, split, data))
-    if args.max_items:  # a seeded sample, e.g. for the slow json_zs
-        targets = [(n, f"{s}:sample{args.max_items}", d.subset(sample_mask(len(d), args.max_items)))
-                   for n, s, d in targets]
+    method = METHODS[args.method]
+    targets = [load_file_target(args.input, args.max_items)] if args.input else []
+    targets += [load_target(text, args.data_root, args.fold, args.max_items) for text in args.test or []]
     if not targets:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
-    simulator = make_simulator(args) if args.method in MODEL_METHODS else None
-    train = load_split(args.train, args.data_root) if args.method in BASELINES else None
-    if train is not None and args.fold is not None:  # the held-out countries must not inform the baseline
-        held_out = set(fold_groups(args.fold))
-        train = train.subset([it.iso3 not in held_out for it in train])
-    frames = []
-    for name, split, data in targets:
-        if simulator is None:
-            frames.append(evaluate_baselines([args.method], train, data, dataset=name, split=split))
-            continue
-        bar, update = progress_bar(f"{args.method} {name}:{split}")
-        frames.append(evaluate_model(args.method, data, simulator, dataset=name, split=split, model=args.model,
-                                     adapter=args.adapter or "", batch_size=args.batch_size, progress=update))
-        bar.close()
-    results = pd.concat(frames, ignore_index=True)
-    if not is_main_process():  # under `accelerate launch`, every process holds all results: one reports them
-        return 0
-    print(summary_table(results).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    if args.input:
-        per_group = results.pivot_table(index="group", columns="metric", values="value", aggfunc="mean")
-        print("\nper group:\n" + per_group.to_string(float_format=lambda x: f"{x:.3f}"))
-    if args.output:
-        results.to_csv(args.output, index=False) if args.output.endswith(".csv") else results.to_parquet(args.output, index=False)
-        print(f"wrote {len(results)} rows to {args.output}")
-    else:
-        print(f"appended {len(results)} rows to {append_results(results)}")
+    bar, update = progress_bar(args.method)
+    context = Context(train=training_items(args.train, args.data_root, args.fold) if method.uses == "train" else None,
+                      model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
+                      batch_size=args.batch_size, progress=update)
+    results = run(method, targets, context)
+    bar.close()
+    if is_main_process():  # under `accelerate launch`, every process holds all results: one reports them
+        report_results(results, args.output, per_group=bool(args.input))
     return 0
 
 
 def cmd_predict(args) -> int:
     import json as json_module
 
-    from .data.validation import RowError, option_text
+    from .data.user_import import read_prediction_rows
+    from .methods import Context
     from .prompts import build_prompt
-    from .evaluation import prompt_distributions
-    from .sharding import is_main_process
+    from .sharding import is_main_process, sharded
 
-    rows, problems = [], []
-    for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json_module.loads(line)
-            if not isinstance(row.get("question"), str) or not isinstance(row.get("group"), str):
-                raise RowError("question/group", "must both be texts")
-            if not isinstance(row.get("options"), list) or not 2 <= len(row["options"]) <= 26:
-                raise RowError("options", "must be a list of 2 to 26 texts")
-            row["options"] = [option_text(o) for o in row["options"]]
-            rows.append(row)
-        except (json_module.JSONDecodeError, RowError) as err:
-            problems.append(f"line {n}: {err}")
-    if problems:
-        from .data import DataError
-
-        raise DataError(args.input, problems)
-    simulator = make_simulator(args)
+    rows = read_prediction_rows(args.input)
+    simulator = Context(load_simulator=simulator_loader(args)).simulator
     kind = "description" if args.group_kind == "description" else "country"
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
                             tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
     bar, update = progress_bar("predict")
-    predictions = prompt_distributions(simulator, prompts, [len(r["options"]) for r in rows],
-                                       batch_size=args.batch_size, progress=update)
+    predictions = sharded(lambda share: simulator.predict_prompts([p for p, _ in share], [k for _, k in share],
+                                                                  args.batch_size, update),
+                          list(zip(prompts, [len(r["options"]) for r in rows])))
     bar.close()
     if not is_main_process():  # the main process writes the file
         return 0
     output = Path(args.output)
     tmp = output.with_suffix(output.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        for row, prediction in zip(rows, predictions):
+        for row, prediction in zip(rows, predictions, strict=True):
             f.write(json_module.dumps({**row, "prediction": [round(float(x), 6) for x in prediction]}, ensure_ascii=False) + "\n")
     tmp.replace(output)  # a crash never leaves half an output file
     print(f"wrote {len(rows)} predictions to {output}")
@@ -333,22 +271,24 @@ def add_model_flags(parser) -> None:
 
 
 def add_model_commands(commands) -> None:
-    from .training import TrainConfig
+    from .methods import METHODS
+    from .training.config import GROUPS, TrainConfig
 
     train = commands.add_parser("train", help="fine-tune a model with LoRA on survey distributions",
-                                description=TrainConfig.__doc__, epilog=EPILOG_TRAIN,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                description="Fine-tune a base model with LoRA into a survey simulator; the defaults "
+                                            "are the recipe of Cao et al. (2025). Flags override a --config file.",
+                                epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("--config", help="a JSON file of TrainConfig fields (flags override it)")
     train.add_argument("--fold", type=int, help="hold out the countries of leave-10-out fold N of C1 (0-4)")
     train.add_argument("--status", help="write progress to this JSON status file")
     train.add_argument("--resume", action="store_true", help="resume from the run's last checkpoint")
-    add_config_flags(train, TrainConfig)
+    add_config_flags(train, TrainConfig, GROUPS)
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a method on splits or on your own rows",
                                    epilog=EPILOG_EVALUATE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    evaluate.add_argument("--method", default="zero_shot",
-                          help="zero_shot, adapter, ctrl, json_zs, or a baseline (uniform, avg_culture, loo_mean, train_prior, knn)")
+    evaluate.add_argument("--method", default="zero_shot", metavar="METHOD",
+                          help="; ".join(f"{name}: {m.description}" for name, m in METHODS.items()).replace("%", "%%"))
     evaluate.add_argument("--test", action="append", help="NAME:SPLIT to evaluate on, e.g. wvs:C1-Q2 (repeatable)")
     evaluate.add_argument("--input", help="JSONL rows {question, options, group, distribution} instead of --test")
     evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1)")
@@ -438,12 +378,13 @@ def add_compare_command(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .baselines import BASELINES
+    from .methods import baseline_names
 
     parser = argparse.ArgumentParser(
         prog="survey-sim", description="Simulate how populations answer survey questions with language models.",
         epilog="exit codes: 0 success, 1 unexpected error, 2 bad arguments, 3 data problem. "
                "`survey-sim COMMAND --help` shows each command's flags and examples.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
     parser.add_argument("--data-root", help="folder with the survey files (default: $SURVEY_SIM_DATA, "
                                             "then ../shared/surveys, then ~/.cache/survey-sim/surveys)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -471,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="data set and split the baselines learn from, as NAME:SPLIT (default: wvs:C1-Q1)")
     base.add_argument("--test", action="append", required=True,
                       help="data set and split to evaluate on, as NAME:SPLIT (e.g. wvs_valid:C1-Q2); repeatable")
-    base.add_argument("--methods", nargs="+", default=sorted(BASELINES), choices=sorted(BASELINES),
+    base.add_argument("--methods", nargs="+", default=baseline_names(), choices=baseline_names(),
                       help="baselines to run (default: all)")
     base.add_argument("--output", help="write the tidy results here (.csv or .parquet) instead of the results store")
     base.set_defaults(run=cmd_baselines)
@@ -483,16 +424,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError, DataRootNotFound
+    from .registry import UnknownName
 
     args = build_parser().parse_args(argv)
+    if args.debug:  # every error with its traceback
+        return args.run(args)
     try:
         return args.run(args)
     except (DataRootNotFound, DataError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA
-    except (KeyError, ValueError) as err:
-        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+    except (UnknownName, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as err:  # noqa: BLE001  (a bug or an environment problem: say what, keep the type)
+        print(f"error: {type(err).__name__}: {err}\n(unexpected; `survey-sim --debug ...` shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Measured on a 2-core AMX CPU with the default model (README, "Performance"): a b
 with inductor's on-disk cache warm); compiling the whole model cost 222 s and gained 15%.
 Compiling in place (`module.compile()`) keeps the parameter names, so checkpoints and adapters
 are unchanged. Evaluation during training runs eagerly (`eager()`): its shapes and inference
-mode would only add compilations. A `Simulator(compile=True)` compiles for inference instead
+mode would only add compilations. A `Simulator.load(..., compile=True)` compiles for inference instead
 (large sweeps: `survey-sim evaluate --compile`).
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Score predictions against real distributions and shape them as one tidy table.
+"""Run a method on evaluation targets, score its predictions, and shape them as one tidy table.
 
-Every method (baselines now, language models later) ends here: a list of predictions, one
-per test item (None where the method has no answer), becomes rows of
+Every method (`methods.METHODS`) ends here: `run(method, targets, context)` turns its list of
+predictions, one per item (None where the method has no answer), into rows of
 (method, model, adapter, dataset, split, question_id, group, iso3, metric, value) with the
 real and predicted distributions kept as JSON lists, so maps and leaderboards are queries.
 """
@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .baselines import get_baseline
-from .data import Dataset
+from .data import SurveyItem, load_dataset, select
+from .data.splits import fold_countries
+from .methods import METHODS, Context, Method, sample
 from .metrics import METRICS, score_pairs
-from .sharding import sharded
 
 ID_COLUMNS = ["method", "model", "adapter", "dataset", "split", "question_id", "group", "iso3"]
 
 
-def tidy_scores(test: Dataset, predictions: Sequence[np.ndarray | None], *, method: str, dataset: str,
+def tidy_scores(test: Sequence[SurveyItem], predictions: Sequence[np.ndarray | None], *, method: str, dataset: str,
                 split: str, model: str = "", adapter: str = "") -> pd.DataFrame:
     """One row per (item with a prediction, metric)."""
     if len(predictions) != len(test):
         raise ValueError(f"{method}: {len(predictions)} predictions for {len(test)} items")
-    pairs = [(item, pred) for item, pred in zip(test, predictions) if pred is not None]
+    pairs = [(item, pred) for item, pred in zip(test, predictions, strict=True) if pred is not None]
     if not pairs:
         return pd.DataFrame(columns=[*ID_COLUMNS, "question", "real", "pred", "metric", "value"])
     wide = score_pairs([item.distribution for item, _ in pairs], [np.asarray(pred) for _, pred in pairs])
@@ -42,90 +44,71 @@ def tidy_scores(test: Dataset, predictions: Sequence[np.ndarray | None], *, meth
     return wide.melt(id_vars=[*ID_COLUMNS, "question", "real", "pred"], var_name="metric", value_name="value")
 
 
-def evaluate_baselines(names: Sequence[str], train: Dataset, test: Dataset, *, dataset: str, split: str) -> pd.DataFrame:
-    """Run each named baseline on `test` (with `train` as its training data) and score it."""
+@dataclass(frozen=True)
+class Target:
+    """Items to evaluate on, named as the results store names them: data set and split."""
+
+    dataset: str
+    split: str
+    items: Sequence[SurveyItem]
+
+
+def run(method: str | Method, targets: Sequence[Target], context: Context) -> pd.DataFrame:
+    """Run a method (a name in `methods.METHODS`) on each target and score it: the tidy rows that
+    the CLI, the app and the experiments store, map and rank."""
+    method = METHODS[method] if isinstance(method, str) else method
+    method.check(context)
+    model, adapter = (context.model, context.adapter or "") if method.uses == "model" else ("", "")
     frames = []
-    for name in names:
-        predictions = get_baseline(name)(train, test)
-        frame = tidy_scores(test, predictions, method=name, dataset=dataset, split=split)
-        frame["coverage"] = sum(p is not None for p in predictions) / max(len(test), 1)
+    for target in targets:
+        items = list(target.items)
+        predictions = method.predict(items, context)
+        frame = tidy_scores(items, predictions, method=method.name, dataset=target.dataset, split=target.split,
+                            model=model, adapter=adapter)
+        frame["coverage"] = sum(p is not None for p in predictions) / max(len(items), 1)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
-MODEL_METHODS = {
-    "zero_shot": "the base model with the paper's prompt",
-    "adapter": "the base model with a fine-tuned LoRA adapter",
-    "ctrl": "the paper's control: the base model (or adapter) prompted with a random other country",
-    "json_zs": "the model is asked for a JSON object of percentages (greedy generation); unparseable answers "
-               "are counted and left out",
-}
+def parse_target(text: str) -> tuple[str, str]:
+    """"wvs:C1-Q2" -> ("wvs", "C1-Q2"); a bare name means the whole data set."""
+    name, _, split = text.partition(":")
+    return name, split or "all"
 
 
-def json_zero_shot(test: Dataset, simulator, batch_size: int = 16, max_new_tokens: int = 80,
-                   progress=None) -> list[np.ndarray | None]:
-    """Generate a JSON answer per item (chat template when the tokenizer has one) and parse it."""
-    import torch
-
-    from .prompts import build_prompt, parse_json_answer
-
-    tokenizer, model = simulator.tokenizer, simulator.model
-    chat = bool(getattr(tokenizer, "chat_template", None))
-    prompts = [build_prompt(it, lang=simulator.lang, template="json", chat=chat, tokenizer=tokenizer) for it in test]
-    results = []
-    for start in range(0, len(prompts), batch_size):
-        batch = tokenizer(prompts[start:start + batch_size], return_tensors="pt", padding=True,
-                          add_special_tokens=not chat).to(model.device)
-        with torch.inference_mode():
-            output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                    pad_token_id=tokenizer.pad_token_id)
-        texts = tokenizer.batch_decode(output[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
-        items = list(test)[start:start + batch_size]
-        results += [parse_json_answer(text, it.n_options) for text, it in zip(texts, items)]
-        if progress is not None:
-            progress(min(start + batch_size, len(prompts)), len(prompts))
-    return results
+def load_target(text: str, data_root=None, fold: int | None = None, max_items: int | None = None) -> Target:
+    """The items of "NAME:SPLIT"; with `fold`, only the countries held out in that fold of C1
+    (split named "SPLIT:foldN"); with `max_items`, a seeded sample of at most that many
+    (":sampleN")."""
+    name, split = parse_target(text)
+    items = list(select(load_dataset(name, root=data_root), split))
+    if fold is not None:
+        held_out = set(fold_countries(fold))
+        items, split = [it for it in items if it.iso3 in held_out], f"{split}:fold{fold}"
+    return sampled(Target(name, split, items), max_items)
 
 
-def prompt_distributions(simulator, prompts: Sequence[str], n_options: Sequence[int], batch_size: int = 16,
-                         progress=None) -> list[np.ndarray]:
-    """`option_distributions` of ready-made prompts with the simulator's model, sharded across
-    `accelerate launch` processes (survey_sim.sharding); input order kept."""
-    from .scoring import option_distributions
+def load_file_target(path, max_items: int | None = None) -> Target:
+    """A user's rows with real distributions (any format `load_user_file` reads), as one target."""
+    from .data import load_user_file
 
-    def score(share):
-        return option_distributions(simulator.model, simulator.tokenizer, [p for p, _ in share], [k for _, k in share],
-                                    batch_size=batch_size, progress=progress)
-
-    return sharded(score, list(zip(prompts, n_options)))
+    return sampled(Target(Path(path).stem, "all", list(load_user_file(path))), max_items)
 
 
-def model_predictions(method: str, test: Dataset, simulator, batch_size: int = 16, progress=None,
-                      seed: int = 0) -> list[np.ndarray | None]:
-    """Predictions of a language-model method; `simulator` is a `scoring.Simulator`."""
-    # Under `accelerate launch`, each process scores a share (survey_sim.sharding); else all.
-    if method in ("zero_shot", "adapter"):
-        return sharded(lambda share: simulator.predict(share, batch_size=batch_size, progress=progress), list(test))
-    if method == "ctrl":
-        from .prompts import build_control_prompts
-
-        # Prompts first, over all rows, so each row's random country is the same however it is sharded.
-        prompts = build_control_prompts(list(test), seed=seed, lang=simulator.lang, chat=simulator.chat,
-                                        tokenizer=simulator.tokenizer)
-        return prompt_distributions(simulator, prompts, [it.n_options for it in test], batch_size, progress)
-    if method == "json_zs":
-        return sharded(lambda share: json_zero_shot(share, simulator, batch_size=batch_size, progress=progress),
-                       list(test))
-    raise KeyError(f"unknown model method {method!r}; choose one of {', '.join(MODEL_METHODS)}")
+def sampled(target: Target, max_items: int | None) -> Target:
+    if not max_items:  # a seeded sample, e.g. for the slow json_zs
+        return target
+    return Target(target.dataset, f"{target.split}:sample{max_items}", sample(target.items, max_items))
 
 
-def evaluate_model(method: str, test: Dataset, simulator, *, dataset: str, split: str, model: str,
-                   adapter: str = "", batch_size: int = 16, progress=None) -> pd.DataFrame:
-    """Run a language-model method on `test` and score it (tidy rows, as for the baselines)."""
-    predictions = model_predictions(method, test, simulator, batch_size=batch_size, progress=progress)
-    frame = tidy_scores(test, predictions, method=method, dataset=dataset, split=split, model=model, adapter=adapter)
-    frame["coverage"] = sum(p is not None for p in predictions) / max(len(test), 1)
-    return frame
+def training_items(text: str, data_root=None, fold: int | None = None) -> list[SurveyItem]:
+    """What baselines learn from ("NAME:SPLIT"); with `fold`, without that fold's held-out countries."""
+    name, split = parse_target(text)
+    items = list(select(load_dataset(name, root=data_root), split))
+    if fold is None:
+        return items
+    held_out = set(fold_countries(fold))  # they must not inform the baseline
+    return [it for it in items if it.iso3 not in held_out]
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .adapters import list_adapters
 from .paths import adapters_dir, models_dir
+from .registry import UnknownName
 from .training.config import TrainConfig
 from .training.status import read_status
 
@@ -153,7 +154,7 @@ class JobQueue:
         with self._connect() as db:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise KeyError(f"no job {job_id}")
+            raise UnknownName(f"no job {job_id}")
         return self._job(row)
 
     def cancel(self, job_id: int) -> Job:
@@ -161,7 +162,7 @@ class JobQueue:
         with self._connect() as db:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
-                raise KeyError(f"no job {job_id}")
+                raise UnknownName(f"no job {job_id}")
             if row["state"] not in ACTIVE:
                 raise ValueError(f"job {job_id} is already {row['state']}")
             db.execute("UPDATE jobs SET state = 'cancelled', finished = ? WHERE id = ?", (time.time(), job_id))

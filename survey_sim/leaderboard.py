@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .metrics import METRICS
+from .registry import UnknownName
 from .results import default_store
 
 DEFAULT_METRIC = "1-jsd_paper"  # the paper's number, so tables compare with Cao et al.
@@ -46,7 +47,8 @@ def leaderboard_rows(results: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.
     if results.empty:
         return pd.DataFrame(columns=ROW_COLUMNS)
     if metric not in set(results["metric"]):
-        raise KeyError(f"metric {metric!r} is not in the results store; it holds: {', '.join(store_metrics(results))}")
+        raise UnknownName(f"metric {metric!r} is not in the results store; "
+                          f"it holds: {', '.join(store_metrics(results))}")
     scores = results[results["metric"] == metric]
     scores = scores.assign(
         label=[method_label(m, mo, a) for m, mo, a in

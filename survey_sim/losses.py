@@ -16,7 +16,7 @@ from .registry import Registry
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 LOSSES: Registry[LossFn] = Registry("loss")
 register_loss = LOSSES.register
-get_loss = LOSSES.get
+get_loss = LOSSES.__getitem__
 
 
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

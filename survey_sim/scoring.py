@@ -9,18 +9,16 @@ instead of (B, T, H) @ (H, V). `option_logits` does this with gradients (trainin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data.schema import Lang, SurveyItem
-from .cache import PredictionCache, file_fingerprint
+from .adapters import adapter_path, check_adapter, load_adapter
 from .compiled import compile_blocks
-from .adapters import adapter_path, load_adapter
+from .data.schema import LETTERS
 from .models import load_model
-from .paths import ALIASES, DEFAULT_MODEL, packaged_file
-from .prompts import LETTERS, Template, build_prompt
+from .paths import DEFAULT_MODEL
+from .simulator import model_identity
 
 # Config fields of architectures whose logits are more than `lm_head(h)` (Gemma 2/3 soft-cap,
 # Cohere and Granite scale): those run the whole model instead of the fast path.
@@ -176,81 +174,57 @@ def option_distributions(model, tokenizer, prompts: Sequence[str], n_options: Se
     return results
 
 
-class Simulator:
-    """A model (optionally with a LoRA adapter) that predicts answer distributions for survey items.
+class TransformersBackend:
+    """A Simulator backend (`simulator.Backend`) that runs a transformers model: first-token
+    letter scoring (`option_distributions`) and greedy generation.
 
-    Args:
-        model_name: alias, model id, local directory or .gguf file (see `load_model`).
-        adapter: a registered adapter name or an adapter directory (see `load_adapter`).
-        device, dtype: as in `load_model`.
-        lang: prompt language; None uses each item's own language.
-        chat: wrap prompts in the tokenizer's chat template (see `build_prompt`).
-        template: "paper" or "lines" (first-token scoring needs a prompt ending in "(").
-        adapter_root: where adapter names are looked up.
-        cache: True (or a PredictionCache) to keep predictions on disk, keyed by the model's and
-            adapter's files and the prompt: the second request for a prompt skips the model.
-        compile: compile each transformer block (`compiled.py`), with plain-matmul attention on
-            CPU: 10-15 s of compiling on the first batch, then about 1.5x the prompts/s in bf16
-            on a CPU (measured in `make bench`); worth it for sweeps of a thousand prompts or more.
+    `identity` says what determines its numbers (model and adapter files, dtype, device) for the
+    prediction cache; a model given already loaded (`TransformersBackend(model, tokenizer)`) has
+    unknown provenance and is never cached.
     """
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, adapter: str | None = None, device: str = "auto",
-                 dtype: str = "float32", lang: Lang | None = None, chat: bool = False,
-                 template: Template = "paper", adapter_root=None, cache: bool | PredictionCache = False,
-                 compile: bool = False):
+    def __init__(self, model, tokenizer, identity: str | None = None):
+        self.model, self.tokenizer, self.identity = model, tokenizer, identity
+
+    @classmethod
+    def load(cls, model_name: str = DEFAULT_MODEL, adapter: str | None = None, device: str = "auto",
+             dtype: str = "float32", adapter_root=None, compile: bool = False) -> "TransformersBackend":
+        """`load_model(model_name, device, dtype)` with an optional LoRA adapter (name or folder).
+
+        compile: compile each transformer block (`compiled.py`), with plain-matmul attention on
+            CPU: 10-15 s of compiling on the first batch, then about 1.5x the prompts/s in bf16 on
+            a CPU (measured in `make bench`); worth it for sweeps of a thousand prompts or more.
+        """
+        adapter_dir = check_adapter(adapter_path(adapter, adapter_root)) if adapter is not None else None
         model, tokenizer = load_model(model_name, device=device, dtype=dtype)
-        if adapter is not None:
+        if adapter_dir is not None:
             # LoRA folded into the weights: inference then costs what the base model costs (no
             # extra low-rank products per layer); the numbers agree up to float rounding (tested).
-            model = load_adapter(model, adapter, root=adapter_root).merge_and_unload()
+            model = load_adapter(model, adapter_dir).merge_and_unload()
         if compile:
             if model.device.type == "cpu":  # compiled bf16: 36.5 prompts/s with it, 27.7 with SDPA
                 model.set_attn_implementation("eager")
             compile_blocks(model)
-        self._setup(model, tokenizer, lang, chat, template)
-        self.identity = simulator_identity(model_name, adapter and adapter_path(adapter, adapter_root), dtype,
-                                           next(model.parameters()).device.type)
-        self.cache = PredictionCache() if cache is True else (cache if isinstance(cache, PredictionCache) else None)
+        return cls(model, tokenizer, model_identity(model_name, adapter_dir, dtype, model.device.type))
 
-    @classmethod
-    def from_model(cls, model, tokenizer, lang: Lang | None = None, chat: bool = False,
-                   template: Template = "paper") -> "Simulator":
-        """Wrap an already loaded model (e.g. one cached by the app, or being trained)."""
-        sim = cls.__new__(cls)
-        sim._setup(model, tokenizer, lang, chat, template)
-        sim.identity, sim.cache = None, None  # unknown provenance: never cached
-        return sim
+    def distributions(self, prompts: Sequence[str], n_options: Sequence[int], batch_size: int = 16,
+                      progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+        return option_distributions(self.model, self.tokenizer, prompts, n_options, batch_size=batch_size,
+                                    progress=progress)
 
-    def _setup(self, model, tokenizer, lang, chat, template):
-        if template == "json":
-            raise ValueError("template='json' asks for generated text; first-token scoring needs 'paper' or 'lines'")
-        self.model, self.tokenizer = model, tokenizer
-        self.lang, self.chat, self.template = lang, chat, template
-
-    def prompts(self, items: Sequence[SurveyItem]) -> list[str]:
-        return [build_prompt(it, lang=self.lang, template=self.template, chat=self.chat, tokenizer=self.tokenizer)
-                for it in items]
-
-    def predict(self, items: Sequence[SurveyItem], batch_size: int = 16,
-                progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
-        """One distribution per item, aligned with item.options, in the items' order."""
-        prompts, ks = self.prompts(items), [it.n_options for it in items]
-        if self.cache is None:
-            return option_distributions(self.model, self.tokenizer, prompts, ks, batch_size=batch_size, progress=progress)
-        keys = [self.cache.key(self.identity, p, k) for p, k in zip(prompts, ks)]
-        found = self.cache.get_many(keys)
-        missing = [i for i, key in enumerate(keys) if key not in found]
-        computed = option_distributions(self.model, self.tokenizer, [prompts[i] for i in missing],
-                                        [ks[i] for i in missing], batch_size=batch_size, progress=progress)
-        new = {keys[i]: dist for i, dist in zip(missing, computed)}
-        self.cache.put_many(new)
-        found.update(new)
-        return [found[key] for key in keys]
-
-
-def simulator_identity(model_name: str, adapter_dir: Path | None, dtype: str, device_type: str) -> str:
-    """What determines a prediction besides the prompt: the model's and adapter's files, dtype, device."""
-    model_file = packaged_file(*ALIASES[model_name]) if model_name in ALIASES else Path(model_name).expanduser()
-    model_id = file_fingerprint(model_file) if model_file.exists() else model_name  # a Hub id: its name
-    adapter_id = file_fingerprint(adapter_dir) if adapter_dir else ""
-    return "|".join([model_name, model_id, adapter_id, dtype, device_type])
+    def generate(self, prompts: Sequence[str], max_new_tokens: int = 80, batch_size: int = 16,
+                 progress: Callable[[int, int], None] | None = None) -> list[str]:
+        """Greedy continuations, batch by batch (the tokenizer pads; chat prompts carry their own BOS)."""
+        texts = []
+        for start in range(0, len(prompts), batch_size):
+            chunk = list(prompts[start:start + batch_size])
+            bos = getattr(self.tokenizer, "bos_token", None)
+            batch = self.tokenizer(chunk, return_tensors="pt", padding=True,
+                                   add_special_tokens=not (bos and chunk[0].startswith(bos))).to(self.model.device)
+            with torch.inference_mode():
+                output = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                             pad_token_id=self.tokenizer.pad_token_id)
+            texts += self.tokenizer.batch_decode(output[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+            if progress is not None:
+                progress(min(start + batch_size, len(prompts)), len(prompts))
+        return texts

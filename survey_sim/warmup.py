@@ -15,6 +15,7 @@ import time
 
 from .data import dataset_specs, load_dataset
 from .geo import questions_by_coverage
+from .paths import app_model
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,11 @@ def main() -> int:
         return 0
     started = time.perf_counter()
     try:
-        from .scoring import Simulator
+        from .simulator import Simulator
 
         dataset = load_dataset(map_dataset_names()[0])
-        rows = warm_default_views(dataset, Simulator(cache=True))  # zero-shot, float32, as the map asks
+        simulator = Simulator.load(app_model(), cache=True)  # zero-shot, float32, as the map asks
+        rows = warm_default_views(dataset, simulator)
     except Exception as err:  # noqa: BLE001  (no data or no model: the app's pages say so themselves)
         log.warning("skipped: %s", err)
         return 0

@@ -1,4 +1,8 @@
-"""The app's page runs on the real data without an exception (Streamlit's AppTest)."""
+"""The app's pages on the real data, without an exception (Streamlit's AppTest).
+
+They simulate with the weightless "dummy" backend (simulator.py): what is tested here is the
+pages, not the model. One test runs the real default model end to end.
+"""
 from pathlib import Path
 
 import pytest
@@ -8,6 +12,11 @@ from small_results import write_small_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def dummy_model(monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_MODEL", "dummy")
 
 
 def test_compare_page_shows_two_countries(survey_root, monkeypatch):
@@ -56,6 +65,7 @@ def test_raw_training_file_is_labelled_on_the_data_page(survey_root, monkeypatch
 
 
 def test_compare_page_simulates_with_the_default_model(survey_root, monkeypatch):
+    monkeypatch.delenv("SURVEY_SIM_MODEL")  # the real embedded model, end to end
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.radio(key="simulator").set_value(at.radio(key="simulator").options[1]).run()  # zero-shot
@@ -145,8 +155,34 @@ def test_the_form_holds_the_papers_recipe(fine_tune_page):
     numbers = {n.label: n.value for n in page.number_input}
     assert (numbers["LoRA r"], numbers["LoRA alpha"], numbers["LoRA dropout"]) == (8, 32, 0.05)
     assert numbers["Learning rate"] == 1e-4
-    assert page.radio[0].value == "kl"
+    assert next(box for box in page.selectbox if box.label == "Loss").value == "kl"
     assert "Nothing running." in [c.value for c in page.caption]
+
+
+def test_the_form_is_made_from_every_training_option_and_submits_them(fine_tune_page, monkeypatch):
+    from dataclasses import fields
+
+    from survey_sim.jobs import JobQueue
+    from survey_sim.training import TrainConfig
+
+    page = fine_tune_page
+    widgets = [*page.text_input, *page.number_input, *page.checkbox, *page.selectbox]
+    labels = {w.label.split(" (0:")[0]: w for w in widgets}
+    for f in fields(TrainConfig):  # each option once, its help as the tooltip
+        assert labels[f.metadata["label"]].help.startswith(f.metadata["help"])
+    submitted = []
+
+    def submit(queue, config, **kwargs):  # no real run: the config is what is checked
+        submitted.append(config)
+        raise ValueError("stopped by the test")
+
+    monkeypatch.setattr(JobQueue, "submit", submit)
+    labels["Adapter name"].set_value("from-the-form")
+    labels["LoRA r"].set_value(4)
+    labels["Validation items"].set_value(0)
+    page.button(key="FormSubmitter:train-Start fine-tuning").click().run()
+    assert not page.exception and "stopped by the test" in page.error[0].value
+    assert submitted == [TrainConfig(name="from-the-form", lora_r=4, max_valid_items=None)]
 
 
 def test_a_bad_adapter_name_is_refused_with_a_message(fine_tune_page, tmp_path):
@@ -180,7 +216,7 @@ def test_world_map_scores_one_question_with_either_metric(survey_root, tmp_path,
     at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page("app_pages/world_map.py").run()
     assert not at.exception and len(at.get("plotly_chart")) == 1  # the real majority answers
-    at.selectbox(key="map_simulator").set_value("zero-shot (smollm2-135m)").run()
+    at.selectbox(key="map_simulator").set_value("zero-shot (dummy)").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
     at.radio(key="map_metric").set_value("emd").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
@@ -204,12 +240,12 @@ def test_world_map_default_pew_question_shows_whole_options(survey_root, tmp_pat
 
 def test_world_map_averages_an_evaluated_split(survey_root, tmp_path, monkeypatch):
     from survey_sim.data import load_dataset, select
-    from survey_sim.evaluation import evaluate_baselines
+    from survey_sim.evaluation import Target, run
+    from survey_sim.methods import Context
     from survey_sim.results import append_results
 
     wvs = load_dataset("wvs_valid", root=survey_root)
-    results = evaluate_baselines(["uniform"], select(wvs, "C1-Q2"), select(wvs, "C1-Q2"), dataset="wvs_valid",
-                                 split="C1-Q2")
+    results = run("uniform", [Target("wvs_valid", "C1-Q2", select(wvs, "C1-Q2"))], Context())
     append_results(results, tmp_path / "results.parquet")
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.parquet"))
@@ -241,15 +277,25 @@ def test_compare_view_is_kept_in_the_url(survey_root, monkeypatch):
 
 
 def test_a_broken_adapter_is_a_message_not_a_traceback(survey_root, tmp_path, monkeypatch):
-    broken = tmp_path / "models" / "adapters" / "broken"
-    broken.mkdir(parents=True)
-    (broken / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 8, "target_modules": ["q_proj"]}')
-    (broken / "adapter_model.safetensors").write_bytes(b"not a safetensors file")
-    (broken / "survey_sim.json").write_text("{}")
+    """Broken before the page is drawn: not offered. Failing to load after: a message."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    adapters = tmp_path / "models" / "adapters"
+    for name in ("broken", "never-finished"):
+        (adapters / name).mkdir(parents=True)
+        (adapters / name / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 8}')
+        (adapters / name / "survey_sim.json").write_text("{}")
+    save_file({"lora_A": np.zeros((8, 4), np.float32)}, str(adapters / "broken" / "adapter_model.safetensors"))
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
     at = AppTest.from_file(APP, default_timeout=120).run()
-    assert "broken" in at.radio(key="simulator").options
+    assert at.radio(key="simulator").options[2:] == ["broken"]  # never-finished has no weights
+
+    def fails(*args, **kwargs):  # e.g. deleted or overwritten between drawing the list and loading
+        raise ValueError("adapter broken: unreadable weights")
+
+    monkeypatch.setattr("survey_sim.simulator.Simulator.load", fails)
     at.radio(key="simulator").set_value("broken").run()
     assert not at.exception
-    assert at.error and "Could not load adapter 'broken'" in at.error[0].value
+    assert at.error and "Could not load adapter 'broken': adapter broken: unreadable weights" in at.error[0].value

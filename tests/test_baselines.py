@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
-from survey_sim.baselines import get_baseline
 from survey_sim.data import Dataset, SurveyItem
+from survey_sim.methods import METHODS, Context
+
+
+def baseline(name, train, test):
+    return METHODS[name].predict(list(test), Context(train=list(train)))
 
 
 def item(qid, group, dist):
@@ -16,35 +20,43 @@ TEST = Dataset("test", [item("Q1", "C", [0.3, 0.7]), item("Q9", "C", [0.9, 0.1])
 
 
 def test_uniform():
-    assert [p.tolist() for p in get_baseline("uniform")(TRAIN, TEST)] == [[0.5, 0.5]] * 3
+    assert [p.tolist() for p in baseline("uniform", TRAIN, TEST)] == [[0.5, 0.5]] * 3
 
 
 def test_avg_culture_averages_training_countries_on_the_same_question():
-    predictions = get_baseline("avg_culture")(TRAIN, TEST)
+    predictions = baseline("avg_culture", TRAIN, TEST)
     assert predictions[0].tolist() == [0.5, 0.5]
     assert predictions[1] is None and predictions[2] is None  # no training country answered Q9
 
 
 def test_avg_culture_never_uses_the_country_itself():
     test = Dataset("t", [item("Q1", "A", [1, 0])])
-    assert get_baseline("avg_culture")(TRAIN, test)[0].tolist() == [0.0, 1.0]
+    assert baseline("avg_culture", TRAIN, test)[0].tolist() == [0.0, 1.0]
 
 
 def test_loo_mean_uses_other_test_countries_only():
-    predictions = get_baseline("loo_mean")(TRAIN, TEST)
+    predictions = baseline("loo_mean", TRAIN, TEST)
     assert predictions[0] is None  # the only country with Q1 in the test set
     assert predictions[1].tolist() == [0.1, 0.9] and predictions[2].tolist() == [0.9, 0.1]
 
 
 def test_train_prior_matches_option_count():
-    predictions = get_baseline("train_prior")(TRAIN, TEST)
+    predictions = baseline("train_prior", TRAIN, TEST)
     assert np.allclose(predictions[1], [0.5, 0.5])  # mean of the three 2-option training rows
-    assert get_baseline("train_prior")(TRAIN, Dataset("t", [item("Q8", "C", [0.2, 0.2, 0.2, 0.4])]))[0] is None
+    assert baseline("train_prior", TRAIN, Dataset("t", [item("Q8", "C", [0.2, 0.2, 0.2, 0.4])]))[0] is None
+
+
+def test_population_prior_falls_back_from_other_countries_to_the_prior_to_uniform():
+    test = Dataset("t", [*TEST, item("Q8", "C", [0.2, 0.2, 0.2, 0.4])])
+    predictions = baseline("population_prior", TRAIN, test)
+    assert predictions[0].tolist() == [0.5, 0.5]  # Q1: the mean of training countries A and B
+    assert np.allclose(predictions[1], [0.5, 0.5])  # Q9: no training country, the 2-option prior
+    assert predictions[3].tolist() == [0.25] * 4  # no 4-option question in training: uniform
 
 
 def test_unknown_baseline_suggests_a_name():
     with pytest.raises(KeyError, match="Did you mean 'uniform'"):
-        get_baseline("uniforn")
+        METHODS["uniforn"]
 
 
 def test_knn_takes_the_same_countrys_answer_to_the_nearest_question(monkeypatch):
@@ -54,7 +66,7 @@ def test_knn_takes_the_same_countrys_answer_to_the_nearest_question(monkeypatch)
     monkeypatch.setattr(knn, "embed", lambda texts: np.array([fake[t] for t in texts]))
     train = Dataset("train", [item("Q1", "C", [1, 0]), item("Q2", "C", [0, 1]), item("Q3", "C", [0.2, 0.3, 0.5]),
                               item("Q2", "A", [0.5, 0.5])])
-    predictions = get_baseline("knn")(train, TEST)
+    predictions = baseline("knn", train, TEST)
     assert predictions[0].tolist() == [0.0, 1.0]  # Q1 itself is excluded; Q2 is the nearest 2-option question
     assert predictions[1].tolist() == [0.0, 1.0]  # Q9 is nearest to Q2
     assert predictions[2] is None  # country D answered nothing in training
@@ -68,3 +80,14 @@ def test_real_sentence_embeddings_are_unit_length_and_meaningful():
                      "Do you approve of the president's handling of the economy?"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_baselines_are_methods_that_run_no_model():
+    from survey_sim.methods import baseline_names
+
+    assert baseline_names() == ["uniform", "avg_culture", "loo_mean", "train_prior", "population_prior", "knn"]
+    assert all(METHODS[name].adapter == "never" for name in baseline_names())
+    with pytest.raises(ValueError, match="learns from training data"):
+        METHODS["avg_culture"].check(Context())
+    with pytest.raises(ValueError, match="runs no model; drop --adapter"):
+        METHODS["uniform"].check(Context(adapter="mine"))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from survey_sim.cache import PredictionCache
-from survey_sim.scoring import Simulator
+from survey_sim.simulator import Simulator
 
 from tiny import make_item, save_tiny_model
 
@@ -19,7 +19,7 @@ def items():
 
 def test_cached_predictions_equal_fresh_ones_and_skip_the_model(tiny_model, tmp_path, monkeypatch):
     cache = PredictionCache(tmp_path / "cache.sqlite")
-    simulator = Simulator(tiny_model, cache=cache)
+    simulator = Simulator.load(tiny_model, cache=cache)
     first = simulator.predict(items())
     assert len(cache) == 3
     calls = []
@@ -33,22 +33,22 @@ def test_cached_predictions_equal_fresh_ones_and_skip_the_model(tiny_model, tmp_
 
 def test_only_missing_prompts_are_computed(tiny_model, tmp_path):
     cache = PredictionCache(tmp_path / "cache.sqlite")
-    simulator = Simulator(tiny_model, cache=cache)
+    simulator = Simulator.load(tiny_model, cache=cache)
     simulator.predict(items()[:1])
     mixed = simulator.predict(items())
-    fresh = Simulator(tiny_model).predict(items())
+    fresh = Simulator.load(tiny_model).predict(items())
     for a, b in zip(mixed, fresh, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)  # batches differ: float32 rounding
 
 
 def test_changed_model_files_change_the_key(tiny_model, tmp_path):
     cache = PredictionCache(tmp_path / "cache.sqlite")
-    before = Simulator(tiny_model, cache=cache).identity
+    before = Simulator.load(tiny_model, cache=cache).backend.identity
     weights = next(p for p in (tmp_path / "tiny").iterdir() if p.suffix == ".safetensors")
     weights.write_bytes(weights.read_bytes())  # same bytes, new modification time
-    assert Simulator(tiny_model, cache=cache).identity != before
+    assert Simulator.load(tiny_model, cache=cache).backend.identity != before
 
 
 def test_models_wrapped_from_memory_are_not_cached(tiny_model):
-    loaded = Simulator(tiny_model)
-    assert Simulator.from_model(loaded.model, loaded.tokenizer).cache is None  # provenance unknown
+    loaded = Simulator.load(tiny_model)
+    assert Simulator.from_model(loaded.backend.model, loaded.tokenizer).cache is None  # provenance unknown

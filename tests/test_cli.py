@@ -85,16 +85,14 @@ def test_baselines_command_on_real_data(survey_root, tmp_path, capsys):
 
 
 def test_json_zero_shot_counts_unparseable_answers(tiny_dir, monkeypatch):
-    from survey_sim.data import Dataset
-    from survey_sim.evaluation import evaluate_model
-    from survey_sim.scoring import Simulator
+    from survey_sim.evaluation import Target, run
+    from survey_sim.methods import Context
     from tiny import make_item
 
-    simulator = Simulator(tiny_dir)
+    context = Context(model=tiny_dir)
     answers = ['{"A": 70, "B": 30}', "no idea"]  # what the model "generates" for the two rows
-    monkeypatch.setattr(simulator.tokenizer, "batch_decode", lambda ids, **kw: answers[: len(ids)])
-    test = Dataset("t", [make_item("Peru", k=2), make_item("Japan", k=2)])
-    frame = evaluate_model("json_zs", test, simulator, dataset="t", split="all", model="tiny")
+    monkeypatch.setattr(context.simulator.tokenizer, "batch_decode", lambda ids, **kw: answers[: len(ids)])
+    frame = run("json_zs", [Target("t", "all", [make_item("Peru", k=2), make_item("Japan", k=2)])], context)
     assert frame["coverage"].iloc[0] == 0.5
     assert frame["group"].unique().tolist() == ["Peru"]
     assert frame["pred"].iloc[0] == "[0.7, 0.3]"
@@ -105,3 +103,33 @@ def test_json_answers_parse_into_distributions():
 
     assert parse_json_answer('Sure! ```json\n{"A": 60, "B": 40}\n```', 2).tolist() == [0.6, 0.4]
     assert parse_json_answer("I cannot answer that.", 2) is None
+
+
+def test_an_unexpected_error_keeps_its_type_and_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("survey_sim.evaluation.run", broken)
+    rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
+    assert main(["evaluate", "--model", "dummy", "--input", rows]) == 1
+    assert "error: RuntimeError: boom" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "evaluate", "--model", "dummy", "--input", rows])
+
+
+def test_evaluate_and_predict_on_the_dummy_backend_import_no_torch(tmp_path):
+    import subprocess
+    import sys
+
+    rows = write_rows(tmp_path / "rows.jsonl", [{**r, "distribution": [1 / len(r["options"])] * len(r["options"])}
+                                                for r in ROWS])
+    code = ("import sys\nfrom survey_sim.cli import main\n"
+            f"assert main(['evaluate', '--model', 'dummy', '--method', 'ctrl', '--input', {rows!r}, "
+            f"'--output', {str(tmp_path / 'r.csv')!r}]) == 0\n"
+            f"assert main(['predict', '--model', 'dummy', '--input', {rows!r}, "
+            f"'--output', {str(tmp_path / 'p.jsonl')!r}]) == 0\n"
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("False")
+    assert len((tmp_path / "p.jsonl").read_text().splitlines()) == 2

@@ -111,12 +111,13 @@ def test_sha_mismatch_keeps_good_file_and_leaves_nothing(server, tmp_path):
 
     src = sources()[name]
     (served / src.repo / src.commit / src.path).write_text("tampered\n")
+    assert fetch_file(src, dest, base_url=base) == (dest / name, len(good))  # a good copy is kept, not fetched
     with pytest.raises(ChecksumMismatch) as err:
-        fetch_file(src, dest, base_url=base)
+        fetch_file(src, tmp_path / "fresh", base_url=base)
     message = str(err.value)
     assert name in message and src.sha256 in message and hashlib.sha256(b"tampered\n").hexdigest() in message
     assert (dest / name).read_bytes() == good
-    assert not leftovers(dest)
+    assert not (tmp_path / "fresh").exists()  # neither a partial file nor empty folders
 
     # a local copy with a wrong hash is re-downloaded, but a bad download does not replace it
     (dest / name).write_text("locally edited\n")
@@ -176,7 +177,7 @@ def test_interrupted_download_replaces_nothing(tmp_path):
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
-    assert result.status == "failed" and "interrupted: got 15 of 100000 bytes" in result.reason
+    assert result.status == "failed" and "interrupted" in result.reason and "15 bytes read" in result.reason
     assert (dest / name).read_text() == "old copy\n"
     assert not leftovers(dest)
 

@@ -10,7 +10,8 @@ from survey_sim import adapters
 from survey_sim.adapters import list_adapters, load_adapter, save_adapter
 from survey_sim.models import load_model, resolve_device
 from survey_sim.paths import ALIASES, DEFAULT_MODEL, ModelNotFound, packaged_file
-from survey_sim.scoring import Simulator, option_distributions
+from survey_sim.scoring import option_distributions
+from survey_sim.simulator import Simulator
 
 from test_scoring import PROMPTS
 from tiny import make_item, make_llama, make_tokenizer
@@ -108,8 +109,8 @@ def test_simulator_with_a_registered_adapter(tmp_path, tokenizer):
     peft_model = adapted(tokenizer, seed=2)
     save_adapter(peft_model, "demo", {}, root=tmp_path / "adapters")
     items = [make_item(k=4), make_item(group="Chad", k=2)]
-    sim = Simulator(str(base_dir), adapter="demo", adapter_root=tmp_path / "adapters", device="cpu")
-    assert not hasattr(sim.model, "peft_config")  # merged into the base weights for speed
+    sim = Simulator.load(str(base_dir), adapter="demo", adapter_root=tmp_path / "adapters", device="cpu")
+    assert not hasattr(sim.backend.model, "peft_config")  # merged into the base weights for speed
     expected = Simulator.from_model(peft_model, tokenizer).predict(items)  # the unmerged adapter
     for a, b in zip(sim.predict(items), expected, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -168,6 +169,16 @@ def test_list_adapters_skips_and_reports_broken_dirs(tmp_path, tokenizer):
     everything = {e["name"]: e["error"] for e in list_adapters(tmp_path, include_invalid=True)}
     assert everything[".good.tmp-1234"].startswith("left over") and everything["good"] is None
     assert list_adapters(tmp_path / "nothing-here") == []
+
+
+def test_a_truncated_adapter_is_named_before_any_model_loads(tmp_path, tokenizer):
+    path = save_adapter(adapted(tokenizer, seed=1), "cut", {}, root=tmp_path)
+    weights = path / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])  # a copy that stopped early
+    [entry] = list_adapters(tmp_path, include_invalid=True)
+    assert entry["error"].startswith("unreadable weights adapter_model.safetensors")
+    with pytest.raises(ValueError, match=r"adapter .*cut: unreadable weights"):
+        Simulator.load("no-such-model", adapter="cut", adapter_root=tmp_path)
 
 
 def test_adapter_names_and_missing_adapters(tmp_path, tokenizer):

@@ -8,7 +8,7 @@ import pytest
 from survey_sim.data import load_dataset
 from survey_sim.data.manifest import answered_by_countries
 from survey_sim.data.schema import SurveyItem
-from survey_sim.prompts import (PAPER_CLOSING, build_control_prompts, build_prompt, control_group,
+from survey_sim.prompts import (PAPER_CLOSING, build_prompt, control_group, control_items,
                                 option_letters, parse_json_answer)
 
 from tiny import make_tokenizer
@@ -100,12 +100,12 @@ def test_chat_wrapping_puts_the_closing_in_the_assistant_turn():
 
 def test_control_prompts_use_another_seeded_group():
     items = [make_item(group=g) for g in ["Peru", "Chad", "Fiji", "Iran", "Oman"]]
-    prompts = build_control_prompts(items, seed=1)
-    assert prompts == build_control_prompts(items, seed=1)
+    prompts = [build_prompt(it) for it in control_items(items, seed=1)]
+    assert prompts == [build_prompt(it) for it in control_items(items, seed=1)]
     for item, prompt in zip(items, prompts, strict=True):
-        assert f"someone from {item.group} " not in prompt
+        assert f"someone from {item.group} " not in prompt and "someone from " in prompt
     # per item: the choice does not depend on the other items scored with it
-    assert build_control_prompts(items[:1], seed=1, pool=[it.group for it in items]) == prompts[:1]
+    assert control_items(items[:1], seed=1, pool=[it.group for it in items]) == control_items(items, seed=1)[:1]
     chosen = {control_group(items[0], [it.group for it in items], seed) for seed in range(20)}
     assert len(chosen) > 1 and "Peru" not in chosen
     with pytest.raises(ValueError, match="no other group"):

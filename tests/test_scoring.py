@@ -5,7 +5,8 @@ from peft import LoraConfig, get_peft_model
 
 from survey_sim import scoring
 from survey_sim.prompts import build_prompt
-from survey_sim.scoring import Simulator, letter_token_ids, option_distributions, option_logits
+from survey_sim.scoring import letter_token_ids, option_distributions, option_logits
+from survey_sim.simulator import Simulator
 from tiny import make_item, make_llama, make_tokenizer, save_tiny_model
 
 
@@ -173,9 +174,9 @@ def test_a_compiled_simulator_predicts_what_the_eager_one_does(tmp_path):
         pytest.skip(compiler_missing(torch.device("cpu")))
     folder = save_tiny_model(tmp_path / "tiny")
     items = [make_item(group=g, k=k) for g, k in [("Peru", 2), ("Japan", 3), ("Chile", 5), ("Kenya", 4)]]
-    eager = Simulator(folder, device="cpu").predict(items, batch_size=2)
-    compiled = Simulator(folder, device="cpu", compile=True)
-    assert compiled.model.config._attn_implementation == "eager"
+    eager = Simulator.load(folder, device="cpu").predict(items, batch_size=2)
+    compiled = Simulator.load(folder, device="cpu", compile=True)
+    assert compiled.backend.model.config._attn_implementation == "eager"
     for a, b in zip(compiled.predict(items, batch_size=2), eager, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
 

@@ -69,14 +69,14 @@ def test_two_gloo_processes_predict_and_evaluate_like_one(tiny_dir, tmp_path):
 
 def test_ctrl_scores_ready_made_prompts_in_input_order(tiny_dir):
     from survey_sim.data.schema import SurveyItem
-    from survey_sim.evaluation import model_predictions
+    from survey_sim.methods import METHODS, Context
     from survey_sim.models import load_model
-    from survey_sim.scoring import Simulator
+    from survey_sim.simulator import Simulator
 
     simulator = Simulator.from_model(*load_model(tiny_dir, device="cpu", dtype="float32"))
     items = [SurveyItem(survey="wvs", question_id=f"q{n}", question=r["question"], options=tuple(r["options"]),
                         lang="en", group=r["group"], iso3=None, distribution=np.asarray(r["distribution"]))
              for n, r in enumerate(ROWS)]
-    predictions = model_predictions("ctrl", items, simulator)
+    predictions = METHODS["ctrl"].predict(items, Context(load_simulator=lambda: simulator))
     assert [len(p) for p in predictions] == [it.n_options for it in items]
     assert all(abs(p.sum() - 1) < 1e-6 for p in predictions)

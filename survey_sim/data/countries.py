@@ -23,6 +23,8 @@ from functools import lru_cache
 
 import pycountry
 
+from ..registry import UnknownName
+
 # Source spelling -> ISO 3166 alpha-3, for names pycountry's exact lookup does not know.
 # Matched after strip() and case-folding. Keep it short: add a name only after checking it.
 ALIASES: dict[str, str] = {
@@ -99,5 +101,5 @@ def display_name(iso3: str) -> str:
         return _DISPLAY_NAMES[code]
     country = pycountry.countries.get(alpha_3=code)
     if country is None:
-        raise KeyError(f"{iso3!r} is not an ISO 3166 alpha-3 code known to pycountry or to survey_sim")
+        raise UnknownName(f"{iso3!r} is not an ISO 3166 alpha-3 code known to pycountry or to survey_sim")
     return getattr(country, "common_name", None) or country.name

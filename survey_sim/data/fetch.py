@@ -6,34 +6,30 @@ https://raw.githubusercontent.com, or `$SURVEY_SIM_FETCH_BASE`, or `--base-url`)
 against its pinned sha256 and stored under the destination folder with the layout of
 `../shared/surveys` (e.g. `subpop-eval/subpop_eval.jsonl`).
 
-A file is written to a temporary file beside its target and moved into place with `os.replace`
-only once its sha256 is right: an interrupted, truncated or altered download never replaces a
-good file and never leaves a partial one. Files already present with the right hash are skipped.
+pooch downloads each file to a temporary file beside its target and moves it into place only
+once its sha256 is right: an interrupted, truncated or altered download never replaces a good
+file and never leaves a partial one. Files already present with the right hash are skipped.
 """
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import re
-import socket
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from ..registry import UnknownName
 from .manifest import CACHE_ROOT, MANIFEST_PATH, read_manifest
 
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com"
 BASE_URL_ENV = "SURVEY_SIM_FETCH_BASE"
 DEFAULT_TIMEOUT = 60.0  # seconds, for connecting and for each read
 CHUNK = 1 << 16
-TEMP_PREFIX = ".fetch-"
-TEMP_SUFFIX = ".part"
+TEMP_PREFIX = tempfile.gettempprefix()  # pooch's temporary files: tempfile.NamedTemporaryFile in the target's folder
 
 
 class FetchError(Exception):
@@ -127,7 +123,7 @@ def select_sources(only: Iterable[str] | None = None, table: dict[str, Source] |
         key = want.strip().strip("/")
         hits = [s for n, s in table.items() if n == key or n.startswith(key + "/")]
         if not hits:
-            raise KeyError(f"no pinned source {want!r}; known: {', '.join(table)}")
+            raise UnknownName(f"no pinned source {want!r}; known: {', '.join(table)}")
         chosen.update((s.name, s) for s in hits)
     return list(chosen.values())
 
@@ -154,55 +150,40 @@ def fetch_file(source: Source, dest: str | Path, base_url: str | None = None,
                timeout: float = DEFAULT_TIMEOUT) -> tuple[Path, int]:
     """Download one file into `dest`, verify it, move it into place; (path, bytes).
 
-    Raises `ChecksumMismatch`, `Unreachable` or `FetchError`; on any error (or interrupt) the
-    target is left as it was and the temporary file is removed.
+    pooch streams the download to a temporary file beside the target, checks its sha256 and only
+    then moves it into place (a rename within the folder); on any error the temporary file is
+    removed and the target left as it was. Raises `ChecksumMismatch`, `Unreachable` or `FetchError`.
     """
-    url = source.url(base_url)
-    target = source.target(dest)
+    import pooch
+    import requests
+
+    url, target = source.url(base_url), source.target(dest)
     # folders made here are removed again if the fetch fails: an empty ~/.cache/survey-sim/surveys
     # would otherwise be taken for a data root
-    created: list[Path] = []
-    tmp: Path | None = None
+    created = _make_dirs(target.parent)
     done = False
     try:
-        created = _make_dirs(target.parent)
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX + target.name + ".", suffix=TEMP_SUFFIX, dir=target.parent)
-        tmp = Path(tmp_name)
-        digest, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": "survey-sim-fetch"})
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    announced = response.headers.get("Content-Length")
-                    while chunk := response.read(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-                        size += len(chunk)
-                if announced and announced.isdigit() and int(announced) != size:
-                    raise FetchError(f"download of {url} interrupted: got {size} of {announced} bytes")
-            except urllib.error.HTTPError as err:
-                raise FetchError(f"HTTP {err.code} {err.reason} for {url}") from None
-            except urllib.error.URLError as err:
-                raise Unreachable(_unreachable(url, err.reason, dest)) from None
-            except (TimeoutError, socket.timeout) as err:
-                raise Unreachable(_unreachable(url, f"timed out after {timeout:g} s ({err})", dest)) from None
-            except (ConnectionError, http.client.HTTPException) as err:  # reset, truncated response, ...
-                raise Unreachable(_unreachable(url, f"connection lost ({type(err).__name__}: {err})", dest)) from None
-            except OSError as err:  # writing the temporary file: disk full, read-only, ...
-                raise FetchError(f"could not write {tmp} while downloading {url}: {err}") from None
-            out.flush()
-            os.fsync(out.fileno())
-        actual = digest.hexdigest()
-        if actual != source.sha256:
-            raise ChecksumMismatch(source.name, url, source.sha256, actual)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        downloader = pooch.HTTPDownloader(progressbar=False, timeout=timeout,
+                                          headers={"User-Agent": "survey-sim-fetch"})
+        pooch.get_logger().setLevel("WARNING")
+        pooch.retrieve(url, known_hash=f"sha256:{source.sha256}", fname=target.name, path=target.parent,
+                       downloader=downloader)
+        target.chmod(0o644)  # pooch's temporary file was private to its owner
         done = True
-        return target, size
+        return target, target.stat().st_size
+    except ValueError as err:  # pooch: the hash of the download is not the pinned one
+        actual = re.search(r"got (?:sha256:)?([0-9a-f]{64})", str(err))
+        raise ChecksumMismatch(source.name, url, source.sha256, actual.group(1) if actual else "?") from None
+    except requests.HTTPError as err:
+        raise FetchError(f"HTTP {err.response.status_code} {err.response.reason} for {url}") from None
+    except (requests.ConnectionError, requests.Timeout) as err:
+        raise Unreachable(_unreachable(url, f"{type(err).__name__}: {err}", dest)) from None
+    except requests.RequestException as err:  # a body cut short, ...
+        raise FetchError(f"download of {url} interrupted: {type(err).__name__}: {err}") from None
+    except OSError as err:  # writing the temporary file: disk full, read-only, ...
+        raise FetchError(f"could not write {target.parent} while downloading {url}: {err}") from None
     finally:
         if not done:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
             for folder in reversed(created):
                 try:
                     folder.rmdir()
@@ -290,12 +271,6 @@ def _make_dirs(folder: Path) -> list[Path]:
 def _unreachable(url: str, reason, dest) -> str:
     return (f"could not reach {url}: {reason}; this machine may have no internet; "
             f"copy the files by hand to {Path(dest).expanduser()}")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _size(n: int) -> str:

@@ -179,7 +179,7 @@ def parse_subpop(record: dict, spec: DatasetSpec) -> dict:
 
 def load_records(records: Iterable[dict], spec: DatasetSpec, source: str) -> Dataset:
     """Parse and validate every record. With bad_rows="error" one bad row rejects the file."""
-    parse = PARSERS.get(spec.format)
+    parse = PARSERS[spec.format]
     report = LoadReport(source=source)
     items, problems, seen = [], [], {}
     for row, record in enumerate(records):

@@ -7,13 +7,15 @@ the project, then the user cache `~/.cache/survey-sim/surveys`.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import tomllib
+
 from ..paths import PROJECT_ROOT
+from ..registry import UnknownName
 
 MANIFEST_PATH = PROJECT_ROOT / "data" / "datasets.toml"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "survey-sim" / "surveys"
@@ -115,5 +117,11 @@ def answered_by_countries(survey: str) -> bool:
 def dataset_spec(name: str) -> DatasetSpec:
     specs = dataset_specs(include_disabled=True)
     if name not in specs:
-        raise KeyError(f"unknown data set {name!r}; known: {', '.join(sorted(specs))}")
+        raise UnknownName(f"unknown data set {name!r}; known: {', '.join(sorted(specs))}")
     return specs[name]
+
+
+@lru_cache(maxsize=1)  # asked once per question while the codebook is matched
+def question_sets() -> dict[str, tuple[int, int]]:
+    """The paper's question splits (Q1, Q2, Q3) as inclusive ranges of WVS question numbers."""
+    return {name: tuple(bounds) for name, bounds in read_manifest()["splits"]["questions"].items()}

@@ -38,8 +38,8 @@ from .manifest import DatasetSpec, dataset_spec
 from .paper_c1q1 import match_paper_questions, paper_items, paper_questions, words
 from .pew_repair import repair, whole_lists
 from .schema import Dataset, LoadReport, SurveyItem
-from .wvs import (Matcher, candidates_by_qid, is_non_substantive, is_wvs_row, load_codebook, normalise, number_of,
-                  option_text)
+from .validation import option_text
+from .wvs import Matcher, candidates_by_qid, is_non_substantive, is_wvs_row, load_codebook, normalise, number_of
 
 PEW_NON_SUBSTANTIVE = {"dk/refused", "don't know/refused", "dont know/refused", "\"dont know/refused\"",
                        "refused", "don't know", "dk"}

@@ -98,6 +98,10 @@ class LoadReport:
         return ", ".join(parts)
 
 
+FRAME_COLUMNS = ("survey", "question_id", "question", "options", "n_options", "lang", "group", "iso3",
+                 "distribution", "dropped_mass", "source", "row")
+
+
 @dataclass
 class Dataset:
     """A named collection of survey items with the reports of the files it came from."""
@@ -130,19 +134,4 @@ class Dataset:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (question, group); `distribution` and `options` kept as objects."""
-        return pd.DataFrame(
-            {
-                "survey": [it.survey for it in self.items],
-                "question_id": [it.question_id for it in self.items],
-                "question": [it.question for it in self.items],
-                "options": [it.options for it in self.items],
-                "n_options": [it.n_options for it in self.items],
-                "lang": [it.lang for it in self.items],
-                "group": [it.group for it in self.items],
-                "iso3": [it.iso3 for it in self.items],
-                "distribution": [it.distribution for it in self.items],
-                "dropped_mass": [it.dropped_mass for it in self.items],
-                "source": [it.source for it in self.items],
-                "row": [it.row for it in self.items],
-            }
-        )
+        return pd.DataFrame({column: [getattr(it, column) for it in self.items] for column in FRAME_COLUMNS})

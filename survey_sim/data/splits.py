@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import random
 
-from .manifest import read_manifest
+from ..registry import UnknownName
+from .manifest import question_sets, read_manifest
 from .schema import Dataset, SurveyItem
 from .wvs import number_of
-
-
-def question_sets() -> dict[str, tuple[int, int]]:
-    return {name: tuple(bounds) for name, bounds in read_manifest()["splits"]["questions"].items()}
 
 
 def country_sets() -> dict[str, frozenset[str]]:
@@ -47,7 +44,7 @@ def parse_split(name: str) -> tuple[str | None, str | None]:
     country = next((p for p in parts if p in countries), None)
     question = next((p for p in parts if p in questions), None)
     if len(parts) != (country is not None) + (question is not None) or len(parts) > 2:
-        raise KeyError(f"unknown split {name!r}; use 'all', a country set {sorted(countries)}, "
+        raise UnknownName(f"unknown split {name!r}; use 'all', a country set {sorted(countries)}, "
                        f"a question set {sorted(questions)}, or both joined by '-', e.g. 'C1-Q2'")
     return country, question
 
@@ -75,3 +72,11 @@ def leave_countries_out_folds(countries: list[str] | frozenset[str], k: int = 10
     n_folds = max(1, -(-len(order) // k))
     folds = [order[i::n_folds] for i in range(n_folds)]
     return [(sorted(set(order) - set(held)), sorted(held)) for held in folds]
+
+
+def fold_countries(fold: int, seed: int = 0) -> list[str]:
+    """The C1 countries held out in leave-10-countries-out fold `fold` (0-4)."""
+    folds = leave_countries_out_folds(country_sets()["C1"], k=10, seed=seed)
+    if not 0 <= fold < len(folds):
+        raise ValueError(f"--fold must be 0..{len(folds) - 1}, got {fold}")
+    return folds[fold][1]

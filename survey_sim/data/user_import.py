@@ -18,11 +18,12 @@ rejects the whole file with a message naming the file, the row (or line) and the
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from .loaders import field, load_records, read_records, register_format
 from .manifest import DatasetSpec
-from .schema import DataError, Dataset
+from .schema import MAX_OPTIONS, DataError, Dataset
 from .validation import EXPECTED_TOTAL, ROUNDING_TOLERANCE, RowError, option_text
 
 SHARE_KEYS = ("shares", "distribution", "counts")
@@ -104,3 +105,26 @@ def load_user_file(path: str | Path, name: str | None = None, survey: str = "use
     spec = DatasetSpec(name=name or path.stem, title=path.name, survey=survey, format="user",
                        path=str(path), lang=lang, scale="counts", bad_rows="error")
     return load_records(records, spec, source=str(path))
+
+
+def read_prediction_rows(path: str | Path) -> list[dict]:
+    """The rows of `survey-sim predict`'s input (JSON Lines of {question, options, group, ...}, no
+    answers needed), options as text; every bad line is reported at once, naming it and its field."""
+    rows, problems = [], []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise RowError("(row)", f"is {type(row).__name__}, not an object")
+            if not isinstance(row.get("question"), str) or not isinstance(row.get("group"), str):
+                raise RowError("question/group", "must both be texts")
+            if not isinstance(row.get("options"), list) or not 2 <= len(row["options"]) <= MAX_OPTIONS:
+                raise RowError("options", f"must be a list of 2 to {MAX_OPTIONS} texts")
+            rows.append({**row, "options": [option_text(o) for o in row["options"]]})
+        except (json.JSONDecodeError, RowError) as err:
+            problems.append(f"line {n}: {err}")
+    if problems:
+        raise DataError(str(path), problems)
+    return rows

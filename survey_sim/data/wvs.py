@@ -42,8 +42,9 @@ from pathlib import Path
 
 import pandas as pd
 
-QUESTION_RANGE = (1, 259)
-SPLITS = {"Q1": (1, 163), "Q2": (164, 198), "Q3": (199, 259)}
+from .manifest import question_sets
+from .validation import option_text
+
 
 MIN_SCORE = 0.5           # both covers of the text score (label in question, item explained) at least half
 MIN_MARGIN = 0.15         # ... and clearly ahead of any question with another number
@@ -92,13 +93,6 @@ def content_tokens(text: str) -> tuple[str, ...]:
     """Stemmed words without stopwords ("'s" dropped), for question texts."""
     words = re.findall(r"[a-z0-9]+", normalise(text).replace("'s ", " "))
     return tuple(stem(w) for w in words if w not in STOPWORDS)
-
-
-def option_text(option) -> str:
-    """Options are text or floats (1.0, 2.0 for scale points): 2.0 -> "2"."""
-    if isinstance(option, float) and option.is_integer():
-        return str(int(option))
-    return str(option)
 
 
 # --- non-substantive options ----------------------------------------------------------------
@@ -172,8 +166,8 @@ class WvsQuestion:
 
 
 def split_of(number: int | None) -> str | None:
-    """"Q1" / "Q2" / "Q3" of the paper for a WVS number, None outside 1-259 or for None."""
-    for name, (low, high) in SPLITS.items():
+    """"Q1" / "Q2" / "Q3" of the paper (data/datasets.toml) for a WVS number; None outside them or for None."""
+    for name, (low, high) in question_sets().items():
         if number is not None and low <= number <= high:
             return name
     return None
@@ -237,7 +231,7 @@ def load_codebook(wvs_dir: Path) -> dict[int, WvsQuestion]:
     questions: dict[int, WvsQuestion] = {}
     for key, entry in codebook.items():
         match = re.fullmatch(r"Q(\d+)", key)
-        if match and QUESTION_RANGE[0] <= int(match.group(1)) <= QUESTION_RANGE[1]:
+        if match and split_of(int(match.group(1))):  # the questions of the paper's splits
             question = _make_question(key, int(match.group(1)), entry, wordings(key), chinese.get(key))
             if question:
                 questions[question.number] = question

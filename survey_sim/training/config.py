@@ -33,73 +33,101 @@ def type_problem(value, kind) -> str | None:
     return f"expected {kind.__name__}, got {type(value).__name__}"
 
 
+GROUPS = {  # the order of the Fine-tune form's sections and of `train --help`
+    "run": "What to train", "data": "Data", "lora": "LoRA adapter", "optimiser": "Optimiser",
+    "speed": "Speed", "validation": "Validation",
+}
+
+
+def option(default, help: str, group: str, label: str, *, trainer: str | None = None, lora: str | None = None,
+           low: float | None = None, high: float | None = None, none: str | None = None, choices: str | None = None):
+    """A TrainConfig field and everything said about it, in one place.
+
+    help: the `--help` text of its flag and the Fine-tune form's tooltip. group / label: its
+    section (GROUPS) and name on the form. trainer / lora: the `TrainingArguments` or peft
+    `LoraConfig` argument it is passed to as is. low / high: the form's bounds. none: what None
+    means, for "X | None" fields (the form's 0). choices: "datasets" or "splits", which the form
+    offers from the manifest.
+    """
+    default_kw = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    if group not in GROUPS:
+        raise ValueError(f"unknown option group {group!r}")
+    return field(**default_kw, metadata={"help": help, "group": group, "label": label, "trainer": trainer,
+                                         "lora": lora, "low": low, "high": high, "none": none, "choices": choices})
+
+
 @dataclass
 class TrainConfig:
     """How to fine-tune a model into a survey simulator (defaults: Cao et al. 2025).
 
-    Args:
-        name: adapter name under models/adapters/ (letters, digits, '.', '_', '-').
-        model: base model: alias, Hugging Face id, local directory or .gguf file.
-        dataset / train_split: the training items, e.g. "wvs" and "C1-Q1".
-        valid_dataset / valid_split: held-out items scored after every epoch; the best epoch's
-            adapter is kept.
-        exclude_groups: countries (ISO codes or group names) left out of training, e.g. a
-            leave-countries-out fold.
-        loss: "kl" (KL(human || model)), "js", "ce_sampled" or "wasserstein".
-        lora_r, lora_alpha, lora_dropout, target_modules: the LoRA adapter.
-        learning_rate, batch_size, grad_accum, epochs, max_steps: the optimiser (AdamW).
-        shuffle_options: permute each question's options (and shares) every epoch, so the model
-            cannot learn letter positions.
-        paper_literal: train on the rows of the paper's own training file only, with its prompts
-            as published (no options after "Here are the options:") and its letters (a code-0
-            answer is "X"), to reproduce the paper's training input. Validation prompts still
-            list the options.
-        lang: prompt language ("en" / "zh"; None = each item's own).
-        chat: wrap prompts in the chat template.
-        dtype: the frozen base weights' dtype: "auto" (bfloat16 where the hardware computes it
-            natively: CUDA, or CPUs with AMX / AVX512-BF16; else float32), "float32",
-            "bfloat16" or "float16". The LoRA weights, the final norm, the letter logits and the
-            loss stay float32 whatever this is. bf16: mixed-precision autocast over float32 weights.
-        compile: compile each transformer block with `torch.compile` (regional compilation;
-            compiled.py): steps ~40% faster on CPU after a first step that compiles for
-            10-30 s. Falls back to eager, with a warning, where no compiler is available.
-        group_by_length: batch rows of similar prompt length (transformers' length-grouped
-            sampler): a third of the tokens of random batches were padding.
-        max_valid_items: during training, score a fixed seeded sample of this many validation
-            items at each evaluation (None: all); the kept adapter is then scored on all of them.
-        eval_steps: evaluate (and checkpoint) every this many optimiser steps instead of every
-            epoch; the best evaluation's adapter is kept.
-        seed: everything random (LoRA init, order, shuffling, sampling).
+    Each field says what it does (`metadata["help"]`), where it is shown and where it goes; the
+    CLI's flags (`survey-sim train --help`), the app's Fine-tune form and the arguments of
+    transformers' Trainer and peft's LoraConfig are all made from these fields. A config is
+    saved next to every adapter it produces.
     """
 
-    name: str = "smollm2-wvs-c1q1"
-    model: str = DEFAULT_MODEL
-    dataset: str = "wvs"
-    train_split: str = "C1-Q1"
-    valid_dataset: str = "wvs"
-    valid_split: str = "C1-Q2"
-    exclude_groups: list[str] = field(default_factory=list)
-    loss: LossName = "kl"
-    lora_r: int = 8
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
-    learning_rate: float = 1e-4
-    batch_size: int = 16
-    grad_accum: int = 1
-    epochs: float = 3.0
-    max_steps: int = -1
-    shuffle_options: bool = False
-    paper_literal: bool = False
-    lang: Literal["en", "zh"] | None = None
-    chat: bool = False
-    dtype: DtypeName = "auto"
-    bf16: bool = False
-    compile: bool = True
-    group_by_length: bool = True
-    max_valid_items: int | None = 400
-    eval_steps: int | None = None
-    seed: int = 0
+    name: str = option("smollm2-wvs-c1q1", "adapter name under models/adapters/ (letters, digits, '.', '_', '-')",
+                       "run", "Adapter name")
+    model: str = option(DEFAULT_MODEL, "base model: alias, Hugging Face id, local directory or .gguf file",
+                        "run", "Base model")
+    dataset: str = option("wvs", "data set of the training items (data/datasets.toml)", "data", "Training data",
+                          choices="datasets")
+    train_split: str = option("C1-Q1", "split of the training items, e.g. C1-Q1", "data", "Training split",
+                              choices="splits")
+    valid_dataset: str = option("wvs", "data set of the validation items", "data", "Validation data",
+                                choices="datasets")
+    valid_split: str = option("C1-Q2", "held-out items scored after every epoch (or every eval_steps); the best "
+                                       "evaluation's adapter is kept", "data", "Validation split", choices="splits")
+    exclude_groups: list[str] = option([], "countries (ISO codes or group names) left out of training and "
+                                           "validation, e.g. a leave-countries-out fold", "data", "Excluded groups")
+    shuffle_options: bool = option(False, "permute each question's options (and shares) every epoch, so the model "
+                                          "cannot learn letter positions", "data", "Shuffle option order every epoch")
+    paper_literal: bool = option(False, "train on the rows of the paper's own training file only, with its prompts "
+                                        "as published (no options listed) and its letters (a code-0 answer is 'X'); "
+                                        "validation prompts still list the options", "data", "The paper's prompts")
+    lang: Literal["en", "zh"] | None = option(None, "prompt language", "data", "Prompt language",
+                                              none="each item's own")
+    chat: bool = option(False, "wrap prompts in the model's chat template", "data", "Chat template")
+    loss: LossName = option("kl", "kl: KL(human || model); js: Jensen-Shannon; ce_sampled: cross-entropy on sampled "
+                                  "answers; wasserstein: ordinal earth mover's distance", "optimiser", "Loss")
+    lora_r: int = option(8, "rank of the LoRA update", "lora", "LoRA r", lora="r", low=1, high=256)
+    lora_alpha: int = option(32, "LoRA scaling numerator (the update is scaled by alpha / r)", "lora", "LoRA alpha",
+                             lora="lora_alpha", low=1, high=1024)
+    lora_dropout: float = option(0.05, "dropout on the LoRA input", "lora", "LoRA dropout", lora="lora_dropout",
+                                 low=0.0, high=0.9)
+    target_modules: list[str] = option(["q_proj", "v_proj"], "the linear layers that get a LoRA update", "lora",
+                                       "Target modules", lora="target_modules")
+    learning_rate: float = option(1e-4, "AdamW's learning rate (constant, as in the paper)", "optimiser",
+                                  "Learning rate", trainer="learning_rate", low=1e-6, high=1e-2)
+    weight_decay: float = option(0.0, "AdamW's decoupled weight decay on the LoRA weights", "optimiser",
+                                 "Weight decay", trainer="weight_decay", low=0.0, high=1.0)
+    batch_size: int = option(16, "training items per device and step", "optimiser", "Batch size",
+                             trainer="per_device_train_batch_size", low=1, high=512)
+    grad_accum: int = option(1, "steps whose gradients are summed before each update", "optimiser",
+                             "Gradient accumulation", trainer="gradient_accumulation_steps", low=1, high=64)
+    epochs: float = option(3.0, "passes over the training items", "optimiser", "Epochs", trainer="num_train_epochs",
+                           low=0.1, high=50.0)
+    max_steps: int = option(-1, "stop after this many updates (-1: by epochs)", "optimiser", "Max steps",
+                            trainer="max_steps", low=-1, high=1_000_000)
+    dtype: DtypeName = option("auto", "the frozen base weights' dtype: auto (bfloat16 where the hardware computes it "
+                                      "natively: CUDA, or CPUs with AMX / AVX512-BF16; else float32), float32, "
+                                      "bfloat16 or float16; LoRA weights, final norm, letter logits and loss stay "
+                                      "float32", "speed", "Base weights' dtype")
+    bf16: bool = option(False, "bfloat16 autocast over float32 weights (transformers' mixed precision)", "speed",
+                        "bf16 autocast", trainer="bf16")
+    compile: bool = option(True, "compile each transformer block with torch.compile (regional; compiled.py): steps "
+                                 "~40% faster on CPU after a first step that compiles for 10-30 s; eager, with a "
+                                 "warning, where no compiler is available", "speed", "Compile blocks")
+    group_by_length: bool = option(True, "batch rows of similar prompt length (a third of the tokens of random "
+                                         "batches were padding)", "speed", "Group by length")
+    max_valid_items: int | None = option(400, "at each evaluation score a fixed seeded sample of this many "
+                                              "validation items; the kept adapter is then scored on all of them",
+                                         "validation", "Validation items", low=0, high=100_000, none="all")
+    eval_steps: int | None = option(None, "evaluate (and checkpoint) every this many updates instead of every "
+                                          "epoch", "validation", "Evaluate every N steps", low=0, high=1_000_000,
+                                    none="every epoch")
+    seed: int = option(0, "everything random: LoRA init, order, shuffling, sampling", "run", "Seed", trainer="seed",
+                       low=0, high=2**31 - 1)
 
     def __post_init__(self):
         for name, kind in get_type_hints(type(self)).items():
@@ -123,6 +151,14 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def trainer_arguments(self) -> dict:
+        """The fields passed to transformers' `TrainingArguments` as they are, by its names."""
+        return {f.metadata["trainer"]: getattr(self, f.name) for f in fields(self) if f.metadata["trainer"]}
+
+    def lora_arguments(self) -> dict:
+        """The fields passed to peft's `LoraConfig` as they are, by its names."""
+        return {f.metadata["lora"]: getattr(self, f.name) for f in fields(self) if f.metadata["lora"]}
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":

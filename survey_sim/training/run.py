@@ -57,17 +57,14 @@ def use_fast_attention(model) -> str:
 
 
 def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bool) -> TrainingArguments:
+    """transformers' TrainingArguments: the config's own (`TrainConfig.trainer_arguments`), those
+    derived from it, and the recipe's fixed choices."""
     return TrainingArguments(
+        **config.trainer_arguments(),
         output_dir=str(output_dir),
-        per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=max(config.batch_size, 16),
-        gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
         lr_scheduler_type="constant",  # the paper: AdamW at a fixed 1e-4
         optim="adamw_torch",
-        weight_decay=0.0,
         logging_steps=5,
         eval_strategy=("steps" if config.eval_steps else "epoch") if has_validation else "no",
         save_strategy="steps" if config.eval_steps else "epoch",
@@ -77,10 +74,8 @@ def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bo
         load_best_model_at_end=has_validation,
         metric_for_best_model="1-jsd_paper",
         greater_is_better=True,
-        bf16=config.bf16,
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         use_cpu=not torch.cuda.is_available(),  # lets bf16 autocast run on CPUs (transformers refuses it otherwise)
-        seed=config.seed,
         data_seed=config.seed,
         remove_unused_columns=False,
         report_to="none",
@@ -105,8 +100,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     model, tokenizer = load_model(config.model, dtype=config.dtype)
     base_dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     attention = use_fast_attention(model)
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=list(config.target_modules), task_type="CAUSAL_LM")
+    lora = LoraConfig(**config.lora_arguments(), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
     use_fast_lora_dropout(model)
     compiled_blocks = compile_blocks(model) if config.compile else 0

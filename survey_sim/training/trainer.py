@@ -21,7 +21,8 @@ from ..data.schema import SurveyItem
 from ..losses import get_loss
 from ..metrics import score_pairs
 from ..prompts import LETTERS, build_prompt
-from ..scoring import Simulator, encode_prompt, letter_token_ids, option_logits
+from ..scoring import encode_prompt, letter_token_ids, option_logits
+from ..simulator import Simulator
 from ..compiled import eager
 from .status import read_status, write_status
 

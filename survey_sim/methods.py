@@ -1,0 +1,153 @@
+"""Every way to predict answer distributions, registered by name in `METHODS`.
+
+A method is `predict(items, context) -> list[np.ndarray | None]`: one distribution per item,
+aligned with its options, or None where the method has nothing to say (a baseline with no
+training country on the question, an unparseable generated answer); evaluation reports that
+coverage instead of filling in. `context` holds what methods may use: the training items (for
+baselines) and the simulator (for methods that run a model), loaded on first use.
+
+    @register_method("uniform", "Equal share for every option.", uses="train")
+    def uniform(items, context):
+        return [np.full(it.n_options, 1 / it.n_options) for it in items]
+
+is the whole of adding a method: `survey-sim evaluate --method NAME`, the results store and the
+leaderboard pick it up by name. The model-free baselines live in `baselines/`, the
+language-model methods below.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+
+from .data.schema import SurveyItem
+from .registry import Registry
+from .sharding import sharded
+
+Prediction = np.ndarray | None
+Uses = Literal["none", "train", "model"]
+
+
+@dataclass
+class Context:
+    """What a method may use.
+
+    Args:
+        train: items the baselines learn from (other countries' or other questions' answers).
+        model / adapter: the simulator's base model and LoRA adapter (names as in `Simulator.load`).
+        load_simulator: builds the simulator on first use; by default `Simulator.load(model,
+            adapter)`. The CLI passes its device, dtype and prompt flags through it.
+        batch_size, seed: for model methods (prompts per forward pass; ctrl's random countries).
+        progress: `progress(done, total)`, called as prompts are scored.
+    """
+
+    train: Sequence[SurveyItem] | None = None
+    model: str = ""
+    adapter: str | None = None
+    load_simulator: Callable[[], object] | None = None
+    batch_size: int = 16
+    seed: int = 0
+    progress: Callable[[int, int], None] | None = field(default=None, repr=False)
+
+    @cached_property
+    def simulator(self):
+        if self.load_simulator is not None:
+            return self.load_simulator()
+        from .simulator import Simulator
+
+        return Simulator.load(self.model, adapter=self.adapter)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    predict: Callable[[Sequence[SurveyItem], Context], list[Prediction]]
+    uses: Uses  # "none": the items alone; "train": learns from context.train; "model": runs context.simulator
+    adapter: Literal["never", "required", "optional"] = "optional"
+
+    def check(self, context: Context) -> None:
+        """ValueError naming the flag a run of this method lacks or should not have."""
+        if self.uses == "train" and context.train is None:
+            raise ValueError(f"method {self.name!r} learns from training data: give it --train NAME:SPLIT")
+        if self.adapter == "required" and not context.adapter:
+            raise ValueError(f"method {self.name!r} needs --adapter NAME")
+        if self.adapter == "never" and context.adapter:
+            if self.uses != "model":
+                raise ValueError(f"method {self.name!r} runs no model; drop --adapter")
+            raise ValueError(f"method {self.name!r} uses the base model alone; drop --adapter or use --method adapter")
+
+
+METHODS: Registry[Method] = Registry("method")
+
+
+def register_method(name: str, description: str, uses: Uses, adapter: Literal["never", "required", "optional"] = "optional"):
+    """Decorator: `@register_method("name", "what it does", uses="none"|"train"|"model")` on a
+    `predict(items, context)` function adds it to METHODS."""
+    def add(predict):
+        METHODS.add(name, Method(name, description, predict, uses, adapter if uses == "model" else "never"))
+        return predict
+
+    return add
+
+
+def baseline_names() -> list[str]:
+    """The methods that run no model."""
+    return [name for name, method in METHODS.items() if method.uses != "model"]
+
+
+# --- language-model methods: under `accelerate launch` each process scores a share (sharding.py) ---
+
+
+@register_method("zero_shot", "The base model with the paper's prompt.", uses="model", adapter="never")
+def zero_shot(items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
+    simulator = context.simulator
+    return sharded(lambda share: simulator.predict(share, context.batch_size, context.progress), items)
+
+
+@register_method("adapter", "The base model with a fine-tuned LoRA adapter.", uses="model", adapter="required")
+def with_adapter(items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
+    return zero_shot(items, context)
+
+
+@register_method("ctrl", "The paper's control: the model (or adapter) prompted with a random other country.",
+                 uses="model")
+def ctrl(items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
+    from .prompts import control_items
+
+    simulator = context.simulator
+    # The random countries are drawn over all rows first, so each row gets the same one however it is sharded.
+    prompts = simulator.prompts(control_items(items, seed=context.seed))
+    rows = list(zip(prompts, [it.n_options for it in items]))
+    return sharded(lambda share: simulator.predict_prompts([p for p, _ in share], [k for _, k in share],
+                                                           context.batch_size, context.progress), rows)
+
+
+@register_method("json_zs", "The model is asked for a JSON object of percentages (greedy generation); "
+                            "unparseable answers are counted and left out.", uses="model")
+def json_zero_shot(items: Sequence[SurveyItem], context: Context, max_new_tokens: int = 80) -> list[Prediction]:
+    from .prompts import build_prompt, parse_json_answer
+
+    simulator = context.simulator
+    tokenizer = simulator.tokenizer
+    chat = bool(getattr(tokenizer, "chat_template", None))
+
+    def answer(share: list[SurveyItem]) -> list[Prediction]:
+        prompts = [build_prompt(it, lang=simulator.lang, template="json", chat=chat, tokenizer=tokenizer) for it in share]
+        texts = simulator.backend.generate(prompts, max_new_tokens, context.batch_size, context.progress)
+        return [parse_json_answer(text, it.n_options) for text, it in zip(texts, share, strict=True)]
+
+    return sharded(answer, items)
+
+
+def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyItem]:
+    """A seeded random sample of at most k items, in their original order."""
+    keep = set(random.Random(seed).sample(range(len(items)), min(k, len(items))))
+    return [it for i, it in enumerate(items) if i in keep]
+
+
+from . import baselines  # noqa: E402,F401  (registers the model-free baselines)
