@@ -116,20 +116,3 @@ def test_an_unexpected_error_keeps_its_type_and_debug_shows_the_traceback(tmp_pa
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "evaluate", "--model", "dummy", "--input", rows])
 
-
-def test_evaluate_and_predict_on_the_dummy_backend_import_no_torch(tmp_path):
-    import subprocess
-    import sys
-
-    rows = write_rows(tmp_path / "rows.jsonl", [{**r, "distribution": [1 / len(r["options"])] * len(r["options"])}
-                                                for r in ROWS])
-    code = ("import sys\nfrom survey_sim.cli import main\n"
-            f"assert main(['evaluate', '--model', 'dummy', '--method', 'ctrl', '--input', {rows!r}, "
-            f"'--output', {str(tmp_path / 'r.csv')!r}]) == 0\n"
-            f"assert main(['predict', '--model', 'dummy', '--input', {rows!r}, "
-            f"'--output', {str(tmp_path / 'p.jsonl')!r}]) == 0\n"
-            "print('torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("False")
-    assert len((tmp_path / "p.jsonl").read_text().splitlines()) == 2

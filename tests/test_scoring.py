@@ -167,6 +167,7 @@ def test_simulator_restores_order_and_reports_progress(model, tokenizer):
     assert not np.allclose(chat[0], preds[0])  # the chat wrapping reached the model
 
 
+@pytest.mark.integration  # runs inductor and the system's C++ compiler: 7-11 s
 def test_a_compiled_simulator_predicts_what_the_eager_one_does(tmp_path):
     from survey_sim.compiled import compiler_missing
 

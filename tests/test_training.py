@@ -255,6 +255,7 @@ def test_fast_dropout_repeats_under_the_same_seed_and_draws_a_new_mask_each_call
     assert not torch.equal(first, second) and not torch.equal(draw(4)[0], first)
 
 
+@pytest.mark.integration  # runs inductor and the system's C++ compiler: 7-11 s
 def test_compiled_blocks_train_like_eager_ones(tiny_dir, tmp_path):
     """Same seed, same batches, same dropout masks: compiled and eager training agree."""
     from survey_sim.compiled import compiler_missing
