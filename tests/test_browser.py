@@ -89,7 +89,8 @@ def test_fine_tune_job_started_in_the_browser_reaches_done(browser, app_url, app
     page = open_page(browser, f"{app_url}/fine_tune")
     page.get_by_label("Adapter name", exact=True).fill("tiny-browser")
     page.get_by_label("Base model", exact=True).fill(save_tiny_model(tmp_path / "tiny"))
-    page.get_by_label("Max steps (-1: by epochs)", exact=True).fill("2")
+    page.get_by_label("Max steps", exact=True).fill("2")
+    page.get_by_text("Validation", exact=True).click()  # a folded section of the form
     page.get_by_label("Validation items (0: all)", exact=True).fill("8")
     page.get_by_label("Batch size", exact=True).fill("4")
     page.get_by_role("button", name="Start fine-tuning").click()
