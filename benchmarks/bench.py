@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks import report, sections  # noqa: E402
 from survey_sim.paths import DEFAULT_MODEL  # noqa: E402
+from survey_sim.testing import save_tiny_model  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -144,26 +145,8 @@ def model_for_run(requested: str | None, quick: bool):
         yield requested or DEFAULT_MODEL
         return
     with tempfile.TemporaryDirectory(prefix="bench-tiny-") as folder:
-        yield save_tiny_model(folder)
-
-
-def save_tiny_model(folder: str) -> str:
-    """A random 2-layer Llama with a byte-level tokenizer ("(A" is "(", "A"): loads in a second."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    backend = Tokenizer(models.BPE(vocab={"<pad>": 0, "</s>": 1, **{c: i + 2 for i, c in enumerate(alphabet)}},
-                                   merges=[]))
-    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    backend.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="</s>", pad_token="<pad>")
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         tie_word_embeddings=False)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+        yield save_tiny_model(folder, hidden_size=64, intermediate_size=128, max_position_embeddings=2048,
+                              initializer_range=0.02)
 
 
 def build_document(args, machine: dict, sizes: dict, model: str, results: dict) -> dict:
