@@ -213,12 +213,13 @@ def cmd_predict(args) -> int:
     import json as json_module
 
     from .data.user_import import read_prediction_rows
-    from .methods import Context
     from .prompts import build_prompt
     from .sharding import is_main_process, sharded
 
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
     rows = read_prediction_rows(args.input)
-    simulator = Context(load_simulator=simulator_loader(args)).simulator
+    simulator = simulator_loader(args)()
     kind = "description" if args.group_kind == "description" else "country"
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
                             tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
@@ -233,7 +234,8 @@ def cmd_predict(args) -> int:
     tmp = output.with_suffix(output.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         for row, prediction in zip(rows, predictions, strict=True):
-            f.write(json_module.dumps({**row, "prediction": [round(float(x), 6) for x in prediction]}, ensure_ascii=False) + "\n")
+            record = {**row, "prediction": [round(float(x), 6) for x in prediction]}
+            f.write(json_module.dumps(record, ensure_ascii=False) + "\n")
     tmp.replace(output)  # a crash never leaves half an output file
     print(f"wrote {len(rows)} predictions to {output}")
     return 0

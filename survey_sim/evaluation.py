@@ -8,6 +8,7 @@ real and predicted distributions kept as JSON lists, so maps and leaderboards ar
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .data import SurveyItem, load_dataset, select
 from .data.splits import fold_countries
-from .methods import METHODS, Context, Method, sample
+from .methods import METHODS, Context, Method
 from .metrics import METRICS, score_pairs
 
 ID_COLUMNS = ["method", "model", "adapter", "dataset", "split", "question_id", "group", "iso3"]
@@ -96,9 +97,17 @@ def load_file_target(path, max_items: int | None = None) -> Target:
 
 
 def sampled(target: Target, max_items: int | None) -> Target:
-    if not max_items:  # a seeded sample, e.g. for the slow json_zs
+    if max_items is None:  # a seeded sample, e.g. for the slow json_zs
         return target
+    if max_items < 1:
+        raise ValueError(f"--max-items must be at least 1, got {max_items}")
     return Target(target.dataset, f"{target.split}:sample{max_items}", sample(target.items, max_items))
+
+
+def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyItem]:
+    """A seeded random sample of at most k items, in their original order."""
+    keep = set(random.Random(seed).sample(range(len(items)), min(k, len(items))))
+    return [it for i, it in enumerate(items) if i in keep]
 
 
 def training_items(text: str, data_root=None, fold: int | None = None) -> list[SurveyItem]:

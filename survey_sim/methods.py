@@ -16,7 +16,6 @@ language-model methods below.
 """
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from .data.schema import SurveyItem
+from .paths import DEFAULT_MODEL
 from .registry import Registry
 from .sharding import sharded
 
@@ -46,12 +46,16 @@ class Context:
     """
 
     train: Sequence[SurveyItem] | None = None
-    model: str = ""
+    model: str = DEFAULT_MODEL
     adapter: str | None = None
     load_simulator: Callable[[], object] | None = None
     batch_size: int = 16
     seed: int = 0
     progress: Callable[[int, int], None] | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be at least 1, got {self.batch_size}")
 
     @cached_property
     def simulator(self):
@@ -142,12 +146,6 @@ def json_zero_shot(items: Sequence[SurveyItem], context: Context, max_new_tokens
         return [parse_json_answer(text, it.n_options) for text, it in zip(texts, share, strict=True)]
 
     return sharded(answer, items)
-
-
-def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyItem]:
-    """A seeded random sample of at most k items, in their original order."""
-    keep = set(random.Random(seed).sample(range(len(items)), min(k, len(items))))
-    return [it for i, it in enumerate(items) if i in keep]
 
 
 from . import baselines  # noqa: E402,F401  (registers the model-free baselines)

@@ -1,4 +1,5 @@
-"""The `survey-sim` command line: each subcommand on small inputs, with meaningful exit codes."""
+"""The `survey-sim` command line: each subcommand on small inputs, with meaningful exit codes.
+Most run on the weightless dummy backend; predict and json_zs also on a tiny transformers model."""
 import json
 
 import pytest
@@ -30,27 +31,32 @@ def test_predict_keeps_extra_fields_and_adds_predictions(tiny_dir, tmp_path):
     assert all(abs(sum(r["prediction"]) - 1) < 1e-4 for r in written)
 
 
-def test_predict_rejects_bad_rows_with_line_numbers(tiny_dir, tmp_path, capsys):
+def test_predict_rejects_bad_rows_with_line_numbers(tmp_path, capsys):
     bad = write_rows(tmp_path / "bad.jsonl", [ROWS[0], {"question": "Q?", "options": ["only one"], "group": "X"}])
-    assert main(["predict", "--model", tiny_dir, "--input", bad, "--output", str(tmp_path / "o.jsonl")]) == 3
+    assert main(["predict", "--model", "dummy", "--input", bad, "--output", str(tmp_path / "o.jsonl")]) == 3
     assert "line 2: field 'options'" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
 
 
-def test_evaluate_own_rows_per_group(tiny_dir, tmp_path, capsys):
+def test_evaluate_own_rows_per_group(tmp_path, capsys):
     rows = [{**r, "distribution": [1 / len(r["options"])] * len(r["options"])} for r in ROWS]
     out = tmp_path / "results.csv"
-    code = main(["evaluate", "--method", "zero_shot", "--model", tiny_dir,
+    code = main(["evaluate", "--method", "zero_shot", "--model", "dummy",
                  "--input", write_rows(tmp_path / "rows.jsonl", rows), "--output", str(out)])
     assert code == 0 and out.exists()
     printed = capsys.readouterr().out
     assert "per group" in printed and "Peru" in printed and "Japan" in printed
 
 
-def test_unknown_method_and_missing_adapter_are_usage_errors(tiny_dir, tmp_path):
+def test_unknown_method_and_missing_adapter_are_usage_errors(tmp_path, capsys):
     rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
     assert main(["evaluate", "--method", "oracle", "--input", rows]) == 2
     assert main(["evaluate", "--method", "adapter", "--input", rows]) == 2
+    assert main(["evaluate", "--model", "dummy", "--batch-size", "0", "--input", rows]) == 2
+    assert main(["evaluate", "--model", "dummy", "--max-items", "-1", "--input", rows]) == 2
+    errors = capsys.readouterr().err
+    assert "unknown method 'oracle'" in errors and "needs --adapter NAME" in errors
+    assert "--batch-size must be at least 1, got 0" in errors and "--max-items must be at least 1, got -1" in errors
 
 
 def test_adapters_list_flags_a_broken_adapter_and_says_why(tmp_path, monkeypatch, capsys):
