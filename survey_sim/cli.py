@@ -101,6 +101,7 @@ EPILOG_EVALUATE = """examples:
   survey-sim evaluate --method zero_shot --input my_rows.jsonl                     # rows with a "distribution"
   survey-sim evaluate --method loo_mean --test wvs:C1-Q2                           # a baseline, no model
   survey-sim evaluate --model dummy --test wvs:C1-Q2                               # the weightless test backend
+  survey-sim evaluate --method prior_shift --param s=0.5 --train wvs:C1-Q1 --test wvs:C1-Q2 --cache
 """
 
 
@@ -170,7 +171,7 @@ def simulator_loader(args):
         from .simulator import Simulator
 
         return Simulator.load(args.model, adapter=args.adapter, lang=args.lang, chat=args.chat, dtype=args.dtype,
-                              device=process_device(), compile=args.compile)
+                              device=process_device(), compile=args.compile, cache=args.cache)
 
     return load
 
@@ -199,9 +200,9 @@ def cmd_evaluate(args) -> int:
     if not targets:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
     bar, update = progress_bar(args.method)
-    context = Context(train=training_items(args.train, args.data_root, args.fold) if method.uses == "train" else None,
-                      model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
-                      batch_size=args.batch_size, progress=update)
+    train = training_items(args.train, args.data_root, args.fold) if "train" in method.uses else None
+    context = Context(train=train, model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
+                      batch_size=args.batch_size, params=dict(args.param or []), progress=update)
     results = run(method, targets, context)
     bar.close()
     if is_main_process():  # under `accelerate launch`, every process holds all results: one reports them
@@ -270,6 +271,18 @@ def add_model_flags(parser) -> None:
     parser.add_argument("--compile", action="store_true",
                         help="compile the model's blocks first (10-15 s), then score about 1.5x faster in bfloat16 "
                              "on a CPU: for sweeps of a thousand prompts or more")
+    parser.add_argument("--cache", action="store_true",
+                        help="keep predictions in the disk cache (models/cache), keyed by the model's and adapter's "
+                             "files: a second run with the same prompts skips the model")
+
+
+def method_param(text: str) -> tuple[str, float]:
+    """"s=0.5" -> ("s", 0.5): a value for one of the method's parameters."""
+    name, _, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. s=0.5, got {text!r}") from None
 
 
 def add_model_commands(commands) -> None:
@@ -296,6 +309,9 @@ def add_model_commands(commands) -> None:
     evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1)")
     evaluate.add_argument("--fold", type=int, help="keep only the countries held out in fold N")
     evaluate.add_argument("--max-items", type=int, help="score a seeded random sample of at most N rows per split")
+    evaluate.add_argument("--param", action="append", type=method_param, metavar="NAME=VALUE",
+                          help="a parameter of the method, e.g. --param s=0.5 for prior_shift (repeatable); the "
+                               "results store names the run with it")
     evaluate.add_argument("--output", help="write the tidy results here (.csv/.parquet) instead of the results store")
     add_model_flags(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)

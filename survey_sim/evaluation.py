@@ -59,13 +59,13 @@ def run(method: str | Method, targets: Sequence[Target], context: Context) -> pd
     the CLI, the app and the experiments store, map and rank."""
     method = METHODS[method] if isinstance(method, str) else method
     method.check(context)
-    model, adapter = (context.model, context.adapter or "") if method.uses == "model" else ("", "")
+    model, adapter = (context.model, context.adapter or "") if "model" in method.uses else ("", "")
     frames = []
     for target in targets:
         items = list(target.items)
-        predictions = method.predict(items, context)
-        frame = tidy_scores(items, predictions, method=method.name, dataset=target.dataset, split=target.split,
-                            model=model, adapter=adapter)
+        predictions = method.run(items, context)
+        frame = tidy_scores(items, predictions, method=method.label(context), dataset=target.dataset,
+                            split=target.split, model=model, adapter=adapter)
         frame["coverage"] = sum(p is not None for p in predictions) / max(len(items), 1)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -16,6 +16,8 @@ language-model methods below.
 """
 from __future__ import annotations
 
+import inspect
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,7 +31,8 @@ from .registry import Registry
 from .sharding import sharded
 
 Prediction = np.ndarray | None
-Uses = Literal["none", "train", "model"]
+# "none": the items alone; "train": learns from context.train; "model": runs context.simulator
+Uses = Literal["none", "train", "model", "model+train"]
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Context:
         load_simulator: builds the simulator on first use; by default `Simulator.load(model,
             adapter)`. The CLI passes its device, dtype and prompt flags through it.
         batch_size, seed: for model methods (prompts per forward pass; ctrl's random countries).
+        params: values for the method's own keyword arguments (e.g. prior_shift's `s`), from
+            `--param NAME=VALUE`; the results store names the run with them.
         progress: `progress(done, total)`, called as prompts are scored.
     """
 
@@ -51,6 +56,7 @@ class Context:
     load_simulator: Callable[[], object] | None = None
     batch_size: int = 16
     seed: int = 0
+    params: dict[str, float] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -70,30 +76,51 @@ class Context:
 class Method:
     name: str
     description: str
-    predict: Callable[[Sequence[SurveyItem], Context], list[Prediction]]
-    uses: Uses  # "none": the items alone; "train": learns from context.train; "model": runs context.simulator
+    predict: Callable[..., list[Prediction]]  # predict(items, context, **params)
+    uses: Uses
     adapter: Literal["never", "required", "optional"] = "optional"
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The method's own parameters: the keyword arguments of `predict` after (items, context), with defaults."""
+        return {name: p.default for name, p in list(inspect.signature(self.predict).parameters.items())[2:]}
+
+    def label(self, context: Context) -> str:
+        """The name the results store gives a run: "prior_shift" or "prior_shift(s=0.5)"."""
+        if not context.params:
+            return self.name
+        return f"{self.name}({','.join(f'{key}={value:g}' for key, value in sorted(context.params.items()))})"
 
     def check(self, context: Context) -> None:
         """ValueError naming the flag a run of this method lacks or should not have."""
-        if self.uses == "train" and context.train is None:
+        if "train" in self.uses and context.train is None:
             raise ValueError(f"method {self.name!r} learns from training data: give it --train NAME:SPLIT")
         if self.adapter == "required" and not context.adapter:
             raise ValueError(f"method {self.name!r} needs --adapter NAME")
         if self.adapter == "never" and context.adapter:
-            if self.uses != "model":
+            if "model" not in self.uses:
                 raise ValueError(f"method {self.name!r} runs no model; drop --adapter")
             raise ValueError(f"method {self.name!r} uses the base model alone; drop --adapter or use --method adapter")
+        unknown = sorted(set(context.params) - set(self.params))
+        if unknown:
+            known = ", ".join(f"{k} (default {v})" for k, v in self.params.items()) or "none"
+            raise ValueError(f"method {self.name!r} has no parameter {', '.join(unknown)}; its parameters: {known}")
+
+    def run(self, items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
+        self.check(context)
+        values = {key: type(default)(context.params.get(key, default)) for key, default in self.params.items()}
+        return self.predict(items, context, **values)
 
 
 METHODS: Registry[Method] = Registry("method")
 
 
 def register_method(name: str, description: str, uses: Uses, adapter: Literal["never", "required", "optional"] = "optional"):
-    """Decorator: `@register_method("name", "what it does", uses="none"|"train"|"model")` on a
-    `predict(items, context)` function adds it to METHODS."""
+    """Decorator: `@register_method("name", "what it does", uses=...)` on a `predict(items, context,
+    **params)` function adds it to METHODS; keyword arguments after (items, context) are the
+    method's parameters (`--param NAME=VALUE`)."""
     def add(predict):
-        METHODS.add(name, Method(name, description, predict, uses, adapter if uses == "model" else "never"))
+        METHODS.add(name, Method(name, description, predict, uses, adapter if "model" in uses else "never"))
         return predict
 
     return add
@@ -101,7 +128,7 @@ def register_method(name: str, description: str, uses: Uses, adapter: Literal["n
 
 def baseline_names() -> list[str]:
     """The methods that run no model."""
-    return [name for name, method in METHODS.items() if method.uses != "model"]
+    return [name for name, method in METHODS.items() if "model" not in method.uses]
 
 
 # --- language-model methods: under `accelerate launch` each process scores a share (sharding.py) ---
@@ -146,6 +173,35 @@ def json_zero_shot(items: Sequence[SurveyItem], context: Context, max_new_tokens
         return [parse_json_answer(text, it.n_options) for text, it in zip(texts, share, strict=True)]
 
     return sharded(answer, items)
+
+
+
+@register_method("prior_shift", "The population prior moved by how the model says this country departs from the "
+                                "others: softmax(log prior + s * (log p_model(country) - mean over the question's "
+                                "countries of log p_model)); the prior is population_prior of --train.",
+                 uses="model+train")
+def prior_shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -> list[Prediction]:
+    """Cao et al.'s model says little about absolute shares (zero-shot, letter A first for every
+    country) but may say something about differences between countries. The letter bias is
+    the same for every country of a question, so it cancels in the centred log-probabilities
+    `delta`; what is left is added, scaled by s, to what is known without the country."""
+    from .baselines.model_free import population_prior
+
+    log_model = [np.log(np.clip(p, 1e-12, None)) for p in zero_shot(items, context)]
+    by_question = defaultdict(list)
+    for i, item in enumerate(items):
+        by_question[(item.key, item.n_options)].append(i)
+    centred = [None] * len(items)
+    for rows in by_question.values():
+        mean = np.mean([log_model[i] for i in rows], axis=0)
+        for i in rows:
+            centred[i] = log_model[i] - mean
+    predictions = []
+    for prior, delta in zip(population_prior(items, context), centred, strict=True):
+        logits = np.log(np.clip(prior, 1e-12, None)) + s * delta
+        shares = np.exp(logits - logits.max())
+        predictions.append(shares / shares.sum())
+    return predictions
 
 
 from . import baselines  # noqa: E402,F401  (registers the model-free baselines)

@@ -91,3 +91,24 @@ def test_baselines_are_methods_that_run_no_model():
         METHODS["avg_culture"].check(Context())
     with pytest.raises(ValueError, match="runs no model; drop --adapter"):
         METHODS["uniform"].check(Context(adapter="mine"))
+
+
+def test_prior_shift_moves_the_prior_by_the_models_centred_departures():
+    from survey_sim.simulator import DummyBackend, Simulator
+
+    context = Context(train=list(TRAIN), load_simulator=lambda: Simulator(DummyBackend()))
+    method = METHODS["prior_shift"]
+    assert method.params == {"s": 1.0} and method.uses == "model+train"
+    at_zero = method.run(list(TEST), Context(train=list(TRAIN), params={"s": 0.0}, load_simulator=context.load_simulator))
+    for shifted, prior in zip(at_zero, baseline("population_prior", TRAIN, TEST), strict=True):
+        np.testing.assert_allclose(shifted, prior)  # s = 0: the prior itself
+    model = context.simulator.predict(list(TEST))
+    shifted = method.run(list(TEST), context)
+    # Q9 is answered by C and D: each moves from the prior by its log-ratio to their geometric mean
+    log_mean = (np.log(model[1]) + np.log(model[2])) / 2
+    expected = np.exp(np.log(0.5) + np.log(model[1]) - log_mean)
+    np.testing.assert_allclose(shifted[1], expected / expected.sum())
+    np.testing.assert_allclose(shifted[0], [0.5, 0.5])  # Q1 has one country: nothing to centre against
+    assert method.label(Context(params={"s": 0.5})) == "prior_shift(s=0.5)"
+    with pytest.raises(ValueError, match="has no parameter t; its parameters: s"):
+        method.check(Context(train=list(TRAIN), params={"t": 1.0}))
