@@ -26,3 +26,8 @@ log survey-sim evaluate --method prior_shift --param s=0.5 --train wvs:C1-Q1 --f
 log survey-sim evaluate --method avg_culture --train wvs:C1-Q1 --fold 0 --test wvs:C1-Q1
 log survey-sim compare "prior_shift(s=0.5) (smollm2-135m)" avg_culture --test wvs:C1-Q1:fold1 --test wvs:C1-Q1:fold0 \
   --store "$SURVEY_SIM_RESULTS"
+# Order-robust scoring (method 3 of #13): k cyclic shifts of the options, mapped back and averaged;
+# the letter bias before and after: mean share of each letter position on 4-option questions.
+log survey-sim evaluate --method permuted --param k=4 --test wvs:C1-Q2 "${COMMON[@]}"
+log survey-sim compare "permuted(k=4) (smollm2-135m)" "zero_shot (smollm2-135m)" --test wvs:C1-Q2 --store "$SURVEY_SIM_RESULTS"
+log survey-sim results --store "$SURVEY_SIM_RESULTS" --letter-bias 4

@@ -349,6 +349,15 @@ def cmd_results(args) -> int:
     if results.empty:
         print(empty_store_message(store))
         return 0
+    if args.letter_bias:
+        from .evaluation import letter_bias
+
+        for (dataset, split), test in results.groupby(["dataset", "split"]):
+            table = letter_bias(test, args.letter_bias)
+            if not table.empty:
+                print(f"\nmean share by letter, {args.letter_bias}-option questions of {dataset}:{split}:\n"
+                      + table.to_string(float_format=lambda x: f"{x:.3f}"))
+        return 0
     rows = leaderboard_rows(results, args.metric or DEFAULT_METRIC)
     print(leaderboard_text(rows))
     if args.csv:
@@ -361,6 +370,9 @@ def add_results_command(commands) -> None:
     results = commands.add_parser("results", help="the leaderboard: each method's mean score per data set and split",
                                   epilog=EPILOG_RESULTS, formatter_class=argparse.RawDescriptionHelpFormatter)
     results.add_argument("--metric", help="1-jsd_paper (default), 1-jsd, emd, emd_paper, majority_acc, ...")
+    results.add_argument("--letter-bias", type=int, metavar="K",
+                         help="instead of the leaderboard: the mean share of each letter position on K-option "
+                              "questions, real and by method, per test split")
     results.add_argument("--csv", help="also write the table (method, test, metric, mean, rows, coverage) to this CSV")
     results.add_argument("--store", help="results store to read (default: $SURVEY_SIM_RESULTS, else "
                                          "models/results/results.parquet, else the shipped results/reference.parquet)")

@@ -19,8 +19,10 @@ import pandas as pd
 from .data import SurveyItem, load_dataset, select
 from .data.splits import fold_countries
 from .methods import METHODS, Context, Method
+from .leaderboard import method_label
 from .metrics import METRICS, score_pairs
 
+METRICS_FIRST = next(iter(METRICS))  # every scored row has it: one row per (item, method) to count by
 ID_COLUMNS = ["method", "model", "adapter", "dataset", "split", "question_id", "group", "iso3"]
 
 
@@ -131,6 +133,20 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     if "coverage" in results:
         table = table.join(first_metric.groupby(keys)["coverage"].first())
     return table.reset_index()
+
+
+def letter_bias(results: pd.DataFrame, n_options: int) -> pd.DataFrame:
+    """The mean share each letter position gets on questions with `n_options` options: real (each
+    (question, group) row once) and predicted by each method in `results` (best one test split).
+    A model that prefers "A" whatever it stands for shows it here."""
+    rows = results[(results["metric"] == METRICS_FIRST) & (results["real"].map(lambda r: len(json.loads(r))) == n_options)]
+    if rows.empty:
+        return pd.DataFrame()
+    unique = rows.drop_duplicates(["question_id", "group"])
+    columns = {"real": np.mean([json.loads(r) for r in unique["real"]], axis=0)}
+    for (method, model, adapter), group in rows.groupby(["method", "model", "adapter"], sort=False):
+        columns[method_label(method, model, adapter)] = np.mean([json.loads(p) for p in group["pred"]], axis=0)
+    return pd.DataFrame(columns, index=[chr(ord("A") + i) for i in range(n_options)]).T  # a row per source
 
 
 def country_means(results: pd.DataFrame, metric: str) -> pd.DataFrame:

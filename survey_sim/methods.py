@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -202,6 +202,30 @@ def prior_shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -
         shares = np.exp(logits - logits.max())
         predictions.append(shares / shares.sum())
     return predictions
+
+
+
+@register_method("permuted", "Order-robust scoring: the model (or adapter) scores k cyclic shifts of the options; "
+                             "each shift's shares are mapped back to the original order and averaged.", uses="model")
+def permuted(items: Sequence[SurveyItem], context: Context, k: int = 4) -> list[Prediction]:
+    """A letter's pull (SmolLM2 zero-shot puts "A" first for nearly every question) lands on a
+    different option in each shift, so the average spreads it over all of them. Costs k (at most
+    the item's option count) times the prompts."""
+    if k < 1:
+        raise ValueError(f"--param k must be at least 1, got {k}")
+    items = list(items)
+    shifts = [(i, j) for i, item in enumerate(items) for j in range(min(k, item.n_options))]
+    rotated = [rotate_options(items[i], j) for i, j in shifts]
+    totals = [np.zeros(item.n_options) for item in items]
+    for (i, j), shares in zip(shifts, zero_shot(rotated, context), strict=True):
+        totals[i] += np.roll(shares, j)  # rotated option m is original option (m + j) mod n
+    return [total / total.sum() for total in totals]
+
+
+def rotate_options(item: SurveyItem, shift: int) -> SurveyItem:
+    """The item with its options (and real shares) moved `shift` places: option `shift` becomes (A)."""
+    return replace(item, options=item.options[shift:] + item.options[:shift],
+                   distribution=np.roll(item.distribution, -shift))
 
 
 from . import baselines  # noqa: E402,F401  (registers the model-free baselines)

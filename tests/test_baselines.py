@@ -112,3 +112,53 @@ def test_prior_shift_moves_the_prior_by_the_models_centred_departures():
     assert method.label(Context(params={"s": 0.5})) == "prior_shift(s=0.5)"
     with pytest.raises(ValueError, match="has no parameter t; its parameters: s"):
         method.check(Context(train=list(TRAIN), params={"t": 1.0}))
+
+
+class FavouriteBackend:
+    """Puts 90% on one letter, or on the option with one text: letter bias, or content."""
+
+    identity, tokenizer = None, None
+
+    def __init__(self, letter=None, text=None):
+        self.letter, self.text = letter, text
+
+    def distributions(self, prompts, n_options, batch_size=16, progress=None):
+        import re
+
+        results = []
+        for prompt, k in zip(prompts, n_options, strict=True):
+            listed = re.findall(r"\(([A-Z])\)(.*?)(?=, \([A-Z]\)| If had)", prompt)  # the paper's one-line options
+            letters = {text: letter for letter, text in listed}
+            favourite = self.letter or letters[self.text]
+            shares = np.full(k, 0.1 / (k - 1))
+            shares[ord(favourite) - ord("A")] = 0.9
+            results.append(shares)
+        return results
+
+
+def test_permuted_scoring_spreads_a_letters_pull_and_keeps_what_the_options_say():
+    from survey_sim.simulator import Simulator
+    from tiny import make_item
+
+    items = [make_item(k=4), make_item(group="Chad", k=3)]
+
+    def run(backend, k):
+        return METHODS["permuted"].run(items, Context(load_simulator=lambda: Simulator(backend), params={"k": k}))
+
+    for shares, item in zip(run(FavouriteBackend(letter="A"), 4), items, strict=True):
+        np.testing.assert_allclose(shares, np.full(item.n_options, 1 / item.n_options))  # every option was (A) once
+    np.testing.assert_allclose(run(FavouriteBackend(letter="A"), 1)[0], [0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3])
+    content = run(FavouriteBackend(text="option 2"), 4)  # mapped back to the original order
+    np.testing.assert_allclose(content[0], [0.1 / 3, 0.1 / 3, 0.9, 0.1 / 3])
+    np.testing.assert_allclose(content[1], [0.05, 0.05, 0.9])
+
+
+def test_letter_bias_puts_real_and_predicted_shares_side_by_side():
+    from survey_sim.evaluation import Target, letter_bias, run
+
+    results = run("uniform", [Target("t", "all", list(TRAIN))], Context(train=list(TRAIN)))
+    table = letter_bias(results, 2)
+    assert list(table.index) == ["real", "uniform"] and list(table.columns) == ["A", "B"]
+    np.testing.assert_allclose(table.loc["real"], [0.5, 0.5])  # Q1 of A and B, Q2 of A
+    np.testing.assert_allclose(table.loc["uniform"], [0.5, 0.5])
+    assert letter_bias(results, 7).empty
