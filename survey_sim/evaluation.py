@@ -139,7 +139,8 @@ def letter_bias(results: pd.DataFrame, n_options: int) -> pd.DataFrame:
     """The mean share each letter position gets on questions with `n_options` options: real (each
     (question, group) row once) and predicted by each method in `results` (best one test split).
     A model that prefers "A" whatever it stands for shows it here."""
-    rows = results[(results["metric"] == METRICS_FIRST) & (results["real"].map(lambda r: len(json.loads(r))) == n_options)]
+    sizes = results["real"].map(lambda real: len(json.loads(real)))
+    rows = results[(results["metric"] == METRICS_FIRST) & (sizes == n_options)]
     if rows.empty:
         return pd.DataFrame()
     unique = rows.drop_duplicates(["question_id", "group"])

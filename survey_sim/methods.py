@@ -33,6 +33,7 @@ from .sharding import sharded
 Prediction = np.ndarray | None
 # "none": the items alone; "train": learns from context.train; "model": runs context.simulator
 Uses = Literal["none", "train", "model", "model+train"]
+AdapterUse = Literal["never", "required", "optional"]  # what --adapter may be for a model method
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Method:
     description: str
     predict: Callable[..., list[Prediction]]  # predict(items, context, **params)
     uses: Uses
-    adapter: Literal["never", "required", "optional"] = "optional"
+    adapter: AdapterUse = "optional"
 
     @property
     def params(self) -> dict[str, float]:
@@ -115,7 +116,7 @@ class Method:
 METHODS: Registry[Method] = Registry("method")
 
 
-def register_method(name: str, description: str, uses: Uses, adapter: Literal["never", "required", "optional"] = "optional"):
+def register_method(name: str, description: str, uses: Uses, adapter: AdapterUse = "optional"):
     """Decorator: `@register_method("name", "what it does", uses=...)` on a `predict(items, context,
     **params)` function adds it to METHODS; keyword arguments after (items, context) are the
     method's parameters (`--param NAME=VALUE`)."""
@@ -168,7 +169,8 @@ def json_zero_shot(items: Sequence[SurveyItem], context: Context, max_new_tokens
     chat = bool(getattr(tokenizer, "chat_template", None))
 
     def answer(share: list[SurveyItem]) -> list[Prediction]:
-        prompts = [build_prompt(it, lang=simulator.lang, template="json", chat=chat, tokenizer=tokenizer) for it in share]
+        prompts = [build_prompt(it, lang=simulator.lang, template="json", chat=chat, tokenizer=tokenizer)
+                   for it in share]
         texts = simulator.backend.generate(prompts, max_new_tokens, context.batch_size, context.progress)
         return [parse_json_answer(text, it.n_options) for text, it in zip(texts, share, strict=True)]
 

@@ -99,7 +99,8 @@ def test_prior_shift_moves_the_prior_by_the_models_centred_departures():
     context = Context(train=list(TRAIN), load_simulator=lambda: Simulator(DummyBackend()))
     method = METHODS["prior_shift"]
     assert method.params == {"s": 1.0} and method.uses == "model+train"
-    at_zero = method.run(list(TEST), Context(train=list(TRAIN), params={"s": 0.0}, load_simulator=context.load_simulator))
+    at_zero = method.run(list(TEST), Context(train=list(TRAIN), params={"s": 0.0},
+                                             load_simulator=context.load_simulator))
     for shifted, prior in zip(at_zero, baseline("population_prior", TRAIN, TEST), strict=True):
         np.testing.assert_allclose(shifted, prior)  # s = 0: the prior itself
     model = context.simulator.predict(list(TEST))

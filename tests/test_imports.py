@@ -29,9 +29,9 @@ print(json.dumps({"seen": seen, "codes": codes}))
 
 def test_light_modules_help_and_the_dummy_pipeline_import_no_torch(tmp_path):
     rows = tmp_path / "rows.jsonl"
+    listed = [("Is it good?", ["Yes", "No"], "Peru"), ("How often?", ["Never", "Sometimes", "Often"], "Japan")]
     rows.write_text("\n".join(json.dumps({"question": q, "options": o, "group": g, "distribution": [1 / len(o)] * len(o)})
-                              for q, o, g in [("Is it good?", ["Yes", "No"], "Peru"),
-                                              ("How often?", ["Never", "Sometimes", "Often"], "Japan")]))
+                              for q, o, g in listed))
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(rows), str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
