@@ -224,6 +224,20 @@ def permuted(items: Sequence[SurveyItem], context: Context, k: int = 4) -> list[
     return [total / total.sum() for total in totals]
 
 
+@register_method("calibrated", "The model's shares with a temperature: p ∝ p_model^(1/T); T > 1 flattens an "
+                               "over-confident model, and is chosen on validation data (--param T=...).",
+                 uses="model")
+def calibrated(items: Sequence[SurveyItem], context: Context, T: float = 1.0) -> list[Prediction]:
+    if T <= 0:
+        raise ValueError(f"--param T must be positive, got {T}")
+    predictions = []
+    for shares in zero_shot(items, context):
+        logits = np.log(np.clip(shares, 1e-12, None)) / T
+        tempered = np.exp(logits - logits.max())
+        predictions.append(tempered / tempered.sum())
+    return predictions
+
+
 def rotate_options(item: SurveyItem, shift: int) -> SurveyItem:
     """The item with its options (and real shares) moved `shift` places: option `shift` becomes (A)."""
     return replace(item, options=item.options[shift:] + item.options[:shift],

@@ -163,3 +163,21 @@ def test_letter_bias_puts_real_and_predicted_shares_side_by_side():
     np.testing.assert_allclose(table.loc["real"], [0.5, 0.5])  # Q1 of A and B, Q2 of A
     np.testing.assert_allclose(table.loc["uniform"], [0.5, 0.5])
     assert letter_bias(results, 7).empty
+
+
+def test_calibration_temperature_flattens_or_sharpens_the_models_shares():
+    from survey_sim.simulator import Simulator
+    from tiny import make_item
+
+    items = [make_item(k=4)]
+
+    def run(T):
+        context = Context(load_simulator=lambda: Simulator(FavouriteBackend(letter="A")), params={"T": T})
+        return METHODS["calibrated"].run(items, context)[0]
+
+    np.testing.assert_allclose(run(1.0), [0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3])
+    flat, sharp = run(1e6), run(0.5)
+    np.testing.assert_allclose(flat, [0.25] * 4, atol=1e-5)
+    np.testing.assert_allclose(sharp, np.array([0.81, 1 / 900, 1 / 900, 1 / 900]) / (0.81 + 3 / 900))
+    with pytest.raises(ValueError, match="T must be positive"):
+        run(0.0)
