@@ -452,15 +452,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_command(args) -> int:
+    from .sharding import finish
+
+    code = args.run(args)
+    finish()  # under `accelerate launch`: every process done before any exits
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError, DataRootNotFound
     from .registry import UnknownName
 
     args = build_parser().parse_args(argv)
     if args.debug:  # every error with its traceback
-        return args.run(args)
+        return run_command(args)
     try:
-        return args.run(args)
+        return run_command(args)
     except (DataRootNotFound, DataError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA

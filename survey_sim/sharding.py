@@ -54,3 +54,16 @@ def sharded(score: Callable[[list[Row]], Sequence[Result]], rows: Sequence[Row])
     if len(mine) != len(share):
         raise RuntimeError(f"scored {len(mine)} of this process's {len(share)} rows")
     return gather_object(mine)
+
+
+def finish() -> None:
+    """Under a launcher: wait for every process, then close the process group. Left open, gloo's
+    threads can outlive it as the interpreter exits ("terminate called without an active
+    exception", exit code -6, seen once in CI after all the work was done)."""
+    if not launched():
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
