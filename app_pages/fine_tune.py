@@ -14,11 +14,10 @@ import streamlit as st
 from survey_sim.data import dataset_specs, split_names
 from survey_sim.jobs import ACTIVE, Job, JobQueue
 from survey_sim.paths import models_dir
-from survey_sim.training.config import GROUPS, TrainConfig
+from survey_sim.training.config import GROUPS, TrainConfig, without_none
 
 DEFAULTS = TrainConfig()  # the paper's recipe prefills the form
 HINTS = get_type_hints(TrainConfig)
-NULLABLE = {f.name for f in fields(TrainConfig) if type(None) in get_args(HINTS[f.name])}
 OPEN_GROUPS = ("data", "lora", "optimiser")  # the others start folded
 
 
@@ -29,16 +28,15 @@ def job_queue(folder: str) -> JobQueue:
 
 def field_input(f, default, hint: str, container, choices: dict[str, list[str]]):
     """The form widget of one TrainConfig field, chosen by its type (`option()` in training/config.py)."""
-    meta, label, kind = f.metadata, f.metadata["label"], HINTS[f.name]
-    if get_origin(kind) not in (None, Literal, list):  # "X | None"
-        kind = next(arg for arg in get_args(kind) if arg is not type(None))
-        if meta["none"] and kind in (int, float):
-            label = f"{label} (0: {meta['none']})"
+    meta, label = f.metadata, f.metadata["label"]
+    kind, nullable = without_none(HINTS[f.name])
+    if nullable and meta["none"] and kind in (int, float):
+        label = f"{label} (0: {meta['none']})"
     if meta["choices"]:
         options = choices[meta["choices"]]
         return container.selectbox(label, options, index=options.index(default), help=hint)
     if get_origin(kind) is Literal:
-        options = [None, *get_args(kind)] if f.name in NULLABLE else list(get_args(kind))
+        options = [None, *get_args(kind)] if nullable else list(get_args(kind))
         return container.selectbox(label, options, index=options.index(default), help=hint,
                                    format_func=lambda value: meta["none"] if value is None else str(value))
     if kind is bool:
@@ -58,10 +56,11 @@ def config_values(widgets: dict) -> dict:
     values = {}
     for f in fields(TrainConfig):
         value = widgets[f.name]
+        kind, nullable = without_none(HINTS[f.name])
         if isinstance(value, str):
-            is_list = get_origin(HINTS[f.name]) is list
+            is_list = get_origin(kind) is list
             value = [v.strip() for v in value.split(",") if v.strip()] if is_list else value.strip()
-        elif f.name in NULLABLE and value == 0:
+        elif nullable and value == 0:
             value = None
         values[f.name] = value
     return values

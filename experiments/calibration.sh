@@ -2,11 +2,8 @@
 # Calibration (method 4 of #13): a temperature on the zero-shot default model's shares,
 # p ∝ p_model^(1/T), chosen on validation (wvs:C1-Q2), then the test splits scored once with it.
 # Zero-shot C1-Q2 scores come from the prediction cache when experiments/prior_shift.sh ran first.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.venv/bin:$PATH"
+source "$(dirname "$0")/common.sh"
 export SURVEY_SIM_RESULTS="${SURVEY_SIM_RESULTS:-models/results/calibration.parquet}"
-log() { echo "+ $*" >&2; "$@"; }
 COMMON=(--dtype float32 --cache)
 for T in 1 1.5 2 3 5; do
   log survey-sim evaluate --method calibrated --param T=$T --test wvs:C1-Q2 "${COMMON[@]}"

@@ -8,10 +8,7 @@
 # bf16 default, README "Performance"); the paper's 3 epochs wait for a faster
 # trainer. Hyper-parameters are the paper's; the one choice made here (the number of steps of
 # the shuffled run) is made on C1-Q2 (validation), never on a test split.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.venv/bin:$PATH"
-log() { echo "+ $*" >&2; "$@"; }
+source "$(dirname "$0")/common.sh"
 # The recipe these tables were made with: float32 weights, random batches (before the bf16
 # default; LoRA dropout masks now come from numpy, so reruns move within run-to-run noise).
 RECIPE=(--dtype float32 --no-group-by-length)

@@ -4,11 +4,8 @@
 # s is chosen on validation only (unseen questions: wvs:C1-Q2; unseen countries: fold 1 of C1),
 # then fold 0 (the README's unseen-country test) is scored once with that s. Zero-shot scores
 # are computed once (--cache); each other s reuses them. About 10 minutes on 2 CPU cores.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.venv/bin:$PATH"
+source "$(dirname "$0")/common.sh"
 export SURVEY_SIM_RESULTS="${SURVEY_SIM_RESULTS:-models/results/prior_shift.parquet}"
-log() { echo "+ $*" >&2; "$@"; }
 COMMON=(--dtype float32 --cache)
 # Unseen questions: the prior is what the training questions say for this many options (train_prior).
 for s in 0 0.5 1 2; do

@@ -3,11 +3,8 @@
 # World map's split view show on a fresh clone). Each step appends to a dedicated store; the
 # last step exports it without the surveys' own answer shares and question texts.
 # About 70 minutes on 2 CPU cores (the adapter's epoch over 6,892 rows is 45 of them).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.venv/bin:$PATH"
+source "$(dirname "$0")/common.sh"
 export SURVEY_SIM_RESULTS="${SURVEY_SIM_RESULTS:-$PWD/models/results/reference-run.parquet}"
-log() { echo "+ $*" >&2; "$@"; }
 # The recipe these tables were made with: float32 weights, random batches (before the bf16
 # default; LoRA dropout masks now come from numpy, so reruns move within run-to-run noise).
 RECIPE=(--dtype float32 --no-group-by-length)

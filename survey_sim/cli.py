@@ -112,6 +112,8 @@ def add_config_flags(parser, config_class, groups: dict[str, str]) -> None:
     from dataclasses import MISSING, fields
     from typing import Literal, get_args, get_origin, get_type_hints
 
+    from .training.config import without_none
+
     hints = get_type_hints(config_class)
     sections = {key: parser.add_argument_group(title) for key, title in groups.items()}
     for f in fields(config_class):
@@ -119,9 +121,7 @@ def add_config_flags(parser, config_class, groups: dict[str, str]) -> None:
         shown = " ".join(default or ["none"]) if isinstance(default, list) else default
         shown = f.metadata.get("none") if default is None else shown
         options = {"default": None, "help": f"{f.metadata['help']} (default: {shown})".replace("%", "%%")}
-        kind = hints[f.name]
-        if get_origin(kind) not in (None, Literal, list):  # "int | None" -> int
-            kind = next(arg for arg in get_args(kind) if arg is not type(None))
+        kind, _ = without_none(hints[f.name])
         if kind is bool:
             options["action"] = argparse.BooleanOptionalAction
         elif get_origin(kind) is list:

@@ -60,7 +60,6 @@ def run(method: str | Method, targets: Sequence[Target], context: Context) -> pd
     """Run a method (a name in `methods.METHODS`) on each target and score it: the tidy rows that
     the CLI, the app and the experiments store, map and rank."""
     method = METHODS[method] if isinstance(method, str) else method
-    method.check(context)
     model, adapter = (context.model, context.adapter or "") if "model" in method.uses else ("", "")
     frames = []
     for target in targets:
@@ -79,12 +78,17 @@ def parse_target(text: str) -> tuple[str, str]:
     return name, split or "all"
 
 
+def split_items(text: str, data_root=None) -> tuple[str, str, list[SurveyItem]]:
+    """("wvs", "C1-Q2", its items) for "wvs:C1-Q2"."""
+    name, split = parse_target(text)
+    return name, split, list(select(load_dataset(name, root=data_root), split))
+
+
 def load_target(text: str, data_root=None, fold: int | None = None, max_items: int | None = None) -> Target:
     """The items of "NAME:SPLIT"; with `fold`, only the countries held out in that fold of C1
     (split named "SPLIT:foldN"); with `max_items`, a seeded sample of at most that many
     (":sampleN")."""
-    name, split = parse_target(text)
-    items = list(select(load_dataset(name, root=data_root), split))
+    name, split, items = split_items(text, data_root)
     if fold is not None:
         held_out = set(fold_countries(fold))
         items, split = [it for it in items if it.iso3 in held_out], f"{split}:fold{fold}"
@@ -114,8 +118,7 @@ def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyIte
 
 def training_items(text: str, data_root=None, fold: int | None = None) -> list[SurveyItem]:
     """What baselines learn from ("NAME:SPLIT"); with `fold`, without that fold's held-out countries."""
-    name, split = parse_target(text)
-    items = list(select(load_dataset(name, root=data_root), split))
+    _, _, items = split_items(text, data_root)
     if fold is None:
         return items
     held_out = set(fold_countries(fold))  # they must not inform the baseline

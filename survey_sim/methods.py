@@ -189,7 +189,7 @@ def prior_shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -
     `delta`; what is left is added, scaled by s, to what is known without the country."""
     from .baselines.model_free import population_prior
 
-    log_model = [np.log(np.clip(p, 1e-12, None)) for p in zero_shot(items, context)]
+    log_model = [log_shares(p) for p in zero_shot(items, context)]
     by_question = defaultdict(list)
     for i, item in enumerate(items):
         by_question[(item.key, item.n_options)].append(i)
@@ -198,12 +198,8 @@ def prior_shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -
         mean = np.mean([log_model[i] for i in rows], axis=0)
         for i in rows:
             centred[i] = log_model[i] - mean
-    predictions = []
-    for prior, delta in zip(population_prior(items, context), centred, strict=True):
-        logits = np.log(np.clip(prior, 1e-12, None)) + s * delta
-        shares = np.exp(logits - logits.max())
-        predictions.append(shares / shares.sum())
-    return predictions
+    priors = population_prior(items, context)
+    return [softmax(log_shares(prior) + s * delta) for prior, delta in zip(priors, centred, strict=True)]
 
 
 
@@ -230,12 +226,16 @@ def permuted(items: Sequence[SurveyItem], context: Context, k: int = 4) -> list[
 def calibrated(items: Sequence[SurveyItem], context: Context, T: float = 1.0) -> list[Prediction]:
     if T <= 0:
         raise ValueError(f"--param T must be positive, got {T}")
-    predictions = []
-    for shares in zero_shot(items, context):
-        logits = np.log(np.clip(shares, 1e-12, None)) / T
-        tempered = np.exp(logits - logits.max())
-        predictions.append(tempered / tempered.sum())
-    return predictions
+    return [softmax(log_shares(shares) / T) for shares in zero_shot(items, context)]
+
+
+def log_shares(shares: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(shares, 1e-12, None))  # a share of 0 (a real answer nobody gave) stays finite
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shares = np.exp(logits - logits.max())
+    return shares / shares.sum()
 
 
 def rotate_options(item: SurveyItem, shift: int) -> SurveyItem:

@@ -56,6 +56,14 @@ def option(default, help: str, group: str, label: str, *, trainer: str | None = 
                                          "lora": lora, "low": low, "high": high, "none": none, "choices": choices})
 
 
+def without_none(kind) -> tuple[object, bool]:
+    """An annotation without its "| None" (int, bool, list[str], Literal[...]), and whether None
+    was allowed: what the CLI's flags and the Fine-tune form's widgets are chosen by."""
+    if get_origin(kind) in (None, Literal, list):
+        return kind, False
+    return next(arg for arg in get_args(kind) if arg is not type(None)), True
+
+
 @dataclass
 class TrainConfig:
     """How to fine-tune a model into a survey simulator (defaults: Cao et al. 2025).
