@@ -48,7 +48,7 @@ def field_input(f, default, hint: str, container, choices: dict[str, list[str]])
         step = None if kind is int else (0.01 if default < 1 else 1.0)
         return container.number_input(label, *bounds, kind(default or 0), step=step, help=hint,
                                       format="%.0e" if f.name == "learning_rate" else None)
-    return container.text_input(label, default, help=hint)
+    return container.text_input(label, default or "", help=hint)
 
 
 def config_values(widgets: dict) -> dict:
@@ -60,6 +60,7 @@ def config_values(widgets: dict) -> dict:
         if isinstance(value, str):
             is_list = get_origin(kind) is list
             value = [v.strip() for v in value.split(",") if v.strip()] if is_list else value.strip()
+            value = None if nullable and value == "" else value  # an empty box: the field's "none"
         elif nullable and value == 0:
             value = None
         values[f.name] = value

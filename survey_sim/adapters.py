@@ -1,7 +1,9 @@
 """The registry of LoRA adapters under models/adapters/: save atomically, list, find, load.
 
 Adapters are saved in the standard peft format (so stock `PeftModel.from_pretrained` loads
-them) plus `survey_sim.json` with what produced them. Listing and finding read JSON only; peft
+them) plus `survey_sim.json` with what produced them. A second-stage adapter (`--stage2 dsa`)
+was trained over its first stage merged into the base model; it carries a copy of that first
+stage in `first_stage/`, which `load_adapter` merges first. Listing and finding read JSON only; peft
 is imported when an adapter is applied to a model.
 """
 from __future__ import annotations
@@ -18,10 +20,12 @@ from . import __version__
 from .paths import adapters_dir, check_adapter_name
 
 METADATA_FILE = "survey_sim.json"
+FIRST_STAGE = "first_stage"
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", METADATA_FILE)
 
 
-def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None = None) -> Path:
+def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None = None,
+                 first_stage: Path | None = None) -> Path:
     """Write `peft_model`'s adapter to root/name atomically; returns that path.
 
     The adapter is written into a hidden sibling directory first and renamed into place only
@@ -43,6 +47,8 @@ def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None 
     }
     try:
         peft_model.save_pretrained(tmp, safe_serialization=True)
+        if first_stage is not None:  # a copy, so that retraining or deleting it cannot change this one
+            shutil.copytree(first_stage, tmp / FIRST_STAGE)
         _write_metadata(tmp / METADATA_FILE, record)  # written last: its presence marks a complete save
         if final.exists():
             final.rename(old)
@@ -89,6 +95,9 @@ def read_adapter(path: Path) -> dict:
             entry["error"] = f"unreadable metadata: {err}"
         else:
             entry["error"] = weights_problem(path / "adapter_model.safetensors")
+            if not entry["error"] and (path / FIRST_STAGE).is_dir():
+                first = read_adapter(path / FIRST_STAGE)["error"]
+                entry["error"] = first and f"its first stage ({FIRST_STAGE}/): {first}"
     return entry
 
 
@@ -149,5 +158,8 @@ def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None
     """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`)."""
     from peft import PeftModel
 
-    peft_model = PeftModel.from_pretrained(model, adapter_path(name_or_path, root), is_trainable=is_trainable)
+    path = adapter_path(name_or_path, root)
+    if (path / FIRST_STAGE).is_dir():  # a second stage: it was trained over its first stage merged in
+        model = load_adapter(model, path / FIRST_STAGE).merge_and_unload()
+    peft_model = PeftModel.from_pretrained(model, path, is_trainable=is_trainable)
     return peft_model if is_trainable else peft_model.eval()

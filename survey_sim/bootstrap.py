@@ -5,6 +5,11 @@ wrong tends to get it wrong for every country. So the interval resamples *questi
 replacement, keeping each question's rows together, and recomputes the mean difference
 A - B over the rows both methods scored (same question, same group). A difference whose 95%
 interval contains 0 is not a win.
+
+The skill score says the same relative to B: 100 * (1 - d_A / d_B), where d is a row's distance
+from the truth (1 - similarity for 1-JSD or accuracy, the value itself for EMD): +20 means A's
+error is a fifth smaller than B's; against uniform or the mean of other countries it reads as
+"how much of the baseline's error is gone".
 """
 from __future__ import annotations
 
@@ -32,6 +37,9 @@ class Comparison:
     high: float
     rows: int
     questions: int
+    skill: float = float("nan")        # 100 * (1 - d_A / d_B), and its 95% bootstrap interval
+    skill_low: float = float("nan")
+    skill_high: float = float("nan")
 
     @property
     def verdict(self) -> str:
@@ -44,7 +52,8 @@ class Comparison:
     def line(self) -> str:
         return (f"{self.test} {self.metric}: {self.a} {self.mean_a:.3f} vs {self.b} {self.mean_b:.3f}, "
                 f"difference {self.difference:+.3f} [95% CI {self.low:+.3f}, {self.high:+.3f}] over "
-                f"{self.rows} rows, {self.questions} questions: {self.verdict}")
+                f"{self.rows} rows, {self.questions} questions: {self.verdict}; skill of A over B "
+                f"{self.skill:+.1f}% [{self.skill_low:+.1f}, {self.skill_high:+.1f}]")
 
 
 def labelled(results: pd.DataFrame) -> pd.DataFrame:
@@ -78,10 +87,16 @@ def compare(results: pd.DataFrame, a: str, b: str, test: str, metric: str = "1-j
     rows = paired_rows(results, a, b, test, metric)
     if rows.empty:
         raise ValueError(f"{a!r} and {b!r} share no scored rows on {test}")
-    per_question = rows.assign(diff=rows["value_a"] - rows["value_b"]).groupby("question")["diff"].agg(["sum", "count"])
-    sums, counts = per_question["sum"].to_numpy(), per_question["count"].to_numpy()
+    distance = (lambda v: 1 - v) if higher_is_better(metric) is not False else (lambda v: v)
+    per_question = rows.assign(diff=rows["value_a"] - rows["value_b"], d_a=distance(rows["value_a"]),
+                               d_b=distance(rows["value_b"]), n=1).groupby("question")[["diff", "d_a", "d_b", "n"]].sum()
+    sums, d_a, d_b, counts = (per_question[c].to_numpy() for c in ("diff", "d_a", "d_b", "n"))
     draws = np.random.default_rng(seed).integers(0, len(sums), size=(n_bootstrap, len(sums)))
-    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    low, high = np.percentile(sums[draws].sum(axis=1) / counts[draws].sum(axis=1), [2.5, 97.5])
+    with np.errstate(divide="ignore", invalid="ignore"):  # B without error: no skill to speak of (nan)
+        skills = 100 * (1 - d_a[draws].sum(axis=1) / d_b[draws].sum(axis=1))
+        skill = 100 * (1 - d_a.sum() / d_b.sum())
+    skill_low, skill_high = np.percentile(skills, [2.5, 97.5])
     return Comparison(a, b, test, metric, float(rows["value_a"].mean()), float(rows["value_b"].mean()),
-                      float(sums.sum() / counts.sum()), float(low), float(high), len(rows), len(sums))
+                      float(sums.sum() / counts.sum()), float(low), float(high), len(rows), len(sums),
+                      float(skill), float(skill_low), float(skill_high))

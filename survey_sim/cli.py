@@ -200,7 +200,7 @@ def cmd_evaluate(args) -> int:
     if not targets:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
     bar, update = progress_bar(args.method)
-    train = training_items(args.train, args.data_root, args.fold) if "train" in method.uses else None
+    train = training_items(args.train, args.data_root, args.fold, args.adapter) if "train" in method.uses else None
     context = Context(train=train, model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
                       batch_size=args.batch_size, params=dict(args.param or []), progress=update)
     results = run(method, targets, context)
@@ -254,8 +254,18 @@ def cmd_adapters_list(args) -> int:
         score = f"valid 1-JSD(paper) {best['eval_1-jsd_paper']:.3f}" if "eval_1-jsd_paper" in best else ""
         problem = f"  INVALID: {adapter['error']}" if adapter["error"] else ""
         print(f"{adapter['name']:28} {meta.get('base_model', '?'):14} {meta.get('data', '?'):12} "
-              f"{meta.get('loss', '?'):6} {score}{problem}")
+              f"{meta.get('loss', '?'):6} {how_trained(meta):22} {score}{problem}")
     return 0
+
+
+def how_trained(metadata: dict) -> str:
+    """"direct", "shift (s=1)" or "dsa over NAME": the objective an adapter was fitted with."""
+    config = metadata.get("config", {})
+    if metadata.get("first_stage"):
+        return f"dsa over {metadata['first_stage'].get('name', '?')}"
+    if config.get("objective") == "shift":
+        return f"shift (s={config.get('shift_scale', 1.0):g})"
+    return config.get("objective", "direct")
 
 
 def add_model_flags(parser) -> None:
@@ -306,7 +316,9 @@ def add_model_commands(commands) -> None:
                           help="; ".join(f"{name}: {m.description}" for name, m in METHODS.items()).replace("%", "%%"))
     evaluate.add_argument("--test", action="append", help="NAME:SPLIT to evaluate on, e.g. wvs:C1-Q2 (repeatable)")
     evaluate.add_argument("--input", help="JSONL rows {question, options, group, distribution} instead of --test")
-    evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1)")
+    evaluate.add_argument("--train", default="wvs:C1-Q1", help="training data of the baselines (default wvs:C1-Q1); "
+                                                               "'adapter' or 'adapter:NAME': the items --adapter (or NAME) "
+                                                               "was trained on")
     evaluate.add_argument("--fold", type=int, help="keep only the countries held out in fold N")
     evaluate.add_argument("--max-items", type=int, help="score a seeded random sample of at most N rows per split")
     evaluate.add_argument("--param", action="append", type=method_param, metavar="NAME=VALUE",

@@ -116,13 +116,31 @@ def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyIte
     return [it for i, it in enumerate(items) if i in keep]
 
 
-def training_items(text: str, data_root=None, fold: int | None = None) -> list[SurveyItem]:
-    """What baselines learn from ("NAME:SPLIT"); with `fold`, without that fold's held-out countries."""
+def training_items(text: str, data_root=None, fold: int | None = None, adapter: str | None = None
+                   ) -> list[SurveyItem]:
+    """What baselines learn from ("NAME:SPLIT"); with `fold`, without that fold's held-out countries.
+    "adapter" / "adapter:NAME": the items `adapter` (or NAME) was trained on, as its saved config
+    selects them: the `shift` method's prior, or a baseline, then learns from exactly the
+    adapter's training countries."""
+    if text == "adapter" or text.startswith("adapter:"):
+        return adapter_training_items(text.partition(":")[2] or adapter, data_root)
     _, _, items = split_items(text, data_root)
     if fold is None:
         return items
     held_out = set(fold_countries(fold))  # they must not inform the baseline
     return [it for it in items if it.iso3 not in held_out]
+
+
+def adapter_training_items(adapter: str | None, data_root=None) -> list[SurveyItem]:
+    from .adapters import adapter_path, check_adapter, read_adapter
+    from .training.config import TrainConfig
+
+    if not adapter:
+        raise ValueError("--train adapter takes the training items of --adapter NAME: give --adapter")
+    metadata = read_adapter(check_adapter(adapter_path(adapter)))["metadata"]
+    if "config" not in metadata or metadata.get("data") == "(items given)":
+        raise ValueError(f"adapter {adapter!r} does not record the data sets it was trained on; give --train NAME:SPLIT")
+    return TrainConfig.from_dict(metadata["config"]).items(data_root)[0]
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:

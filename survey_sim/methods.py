@@ -198,8 +198,36 @@ def prior_shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -
         mean = np.mean([log_model[i] for i in rows], axis=0)
         for i in rows:
             centred[i] = log_model[i] - mean
-    priors = population_prior(items, context)
-    return [softmax(log_shares(prior) + s * delta) for prior, delta in zip(priors, centred, strict=True)]
+    return shifted_priors(population_prior(items, context), centred, s)
+
+
+@register_method("shift", "The population prior moved by how the model says this group departs from anyone: "
+                          "softmax(log prior + s * (log p_model(group) - log p_model(someone))), where 'someone' is "
+                          "the same question asked about no group; the prior is population_prior of --train. What "
+                          "`survey-sim train --objective shift` fits.", uses="model+train")
+def shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -> list[Prediction]:
+    """prior_shift with a reference that needs no other countries: one row can be predicted
+    alone (the app's Compare page), and training can fit the same composition row by row
+    (`training/shift.py`). The letter bias is the same in both prompts, so it cancels."""
+    from .baselines.model_free import population_prior
+    from .prompts import neutral_item
+
+    items = list(items)
+    neutral = {neutral_key(it): neutral_item(it) for it in items}  # one reference per question and option order
+    log_neutral = dict(zip(neutral, map(log_shares, zero_shot(list(neutral.values()), context)), strict=True))
+    deltas = [log_shares(p) - log_neutral[neutral_key(it)] for p, it in zip(zero_shot(items, context), items,
+                                                                            strict=True)]
+    return shifted_priors(population_prior(items, context), deltas, s)
+
+
+def neutral_key(item: SurveyItem) -> tuple:
+    """What the neutral prompt of an item depends on."""
+    return item.survey, item.question, item.options, item.lang
+
+
+def shifted_priors(priors: Sequence[np.ndarray], deltas: Sequence[np.ndarray], s: float) -> list[np.ndarray]:
+    """softmax(log prior + s * delta) per row: the composition of prior_shift and shift."""
+    return [softmax(log_shares(prior) + s * delta) for prior, delta in zip(priors, deltas, strict=True)]
 
 
 

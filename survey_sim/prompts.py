@@ -57,6 +57,12 @@ GROUP_INSTRUCTION = {
     "en": "How would {group} answer the following question:\n\n",
     "zh": "{group}会如何回答以下问题：\n\n",
 }
+# The `shift` method's reference: the same question put about no group in particular.
+NEUTRAL_GROUP = "(anyone)"
+NEUTRAL_INSTRUCTION = {
+    "en": "How would someone answer the following question:\n\n",
+    "zh": "一个人会如何回答以下问题：\n\n",
+}
 OPTIONS_HEADER = {"en": " \nHere are the options: \n", "zh": " \n以下是选项：\n"}
 PAPER_CLOSING = " If had to select one of the options, my answer would be ("  # sic, the paper's grammar
 CLOSING = {
@@ -126,7 +132,10 @@ def describe_subpop(group: str) -> str:
 
 
 def instruction_for(item: SurveyItem, lang: Lang) -> str:
-    """Countries get the paper's sentence; subpopulations (SubPOP's GSS groups) a description."""
+    """Countries get the paper's sentence; subpopulations (SubPOP's GSS groups) a description;
+    `neutral_item`s no group at all."""
+    if item.group == NEUTRAL_GROUP:
+        return NEUTRAL_INSTRUCTION[lang]
     if not answered_by_countries(item.survey):
         return group_instruction(describe_subpop(item.group), lang)
     return country_instruction(item.group, lang)
@@ -181,6 +190,12 @@ def build_prompt(
     wrapped = tokenizer.apply_chat_template([{"role": "user", "content": body}], tokenize=False,
                                             add_generation_prompt=True)
     return wrapped + closing.lstrip()
+
+
+def neutral_item(item: SurveyItem) -> SurveyItem:
+    """The item asked about nobody in particular ("How would someone answer ..."), same options
+    in the same order: the reference the `shift` method measures a group's departure from."""
+    return replace(item, group=NEUTRAL_GROUP, iso3=None)
 
 
 def control_group(item: SurveyItem, pool: Sequence[str], seed: int = 0) -> str:

@@ -115,6 +115,29 @@ def test_prior_shift_moves_the_prior_by_the_models_centred_departures():
         method.check(Context(train=list(TRAIN), params={"t": 1.0}))
 
 
+def test_shift_moves_the_prior_by_the_departure_from_a_neutral_prompt_scored_once_per_question():
+    from survey_sim.simulator import DummyBackend, Simulator
+
+    class Counting(DummyBackend):
+        def distributions(self, prompts, n_options, batch_size=16, progress=None):
+            self.prompts = [*getattr(self, "prompts", []), *prompts]
+            return super().distributions(prompts, n_options, batch_size, progress)
+
+    backend = Counting()
+    simulator = Simulator(backend)
+    context = Context(train=list(TRAIN), params={"s": 0.5}, load_simulator=lambda: simulator)
+    shifted = METHODS["shift"].run(list(TEST), context)
+    neutral = [p for p in backend.prompts if p.startswith("How would someone answer the following question")]
+    assert len(neutral) == 2 and len(backend.prompts) == 5  # Q1 and Q9 once each, then the three rows
+    from survey_sim.prompts import neutral_item
+
+    for row, test_item in enumerate(TEST):
+        group, anyone = simulator.predict([test_item])[0], simulator.predict([neutral_item(test_item)])[0]
+        prior = baseline("population_prior", TRAIN, [test_item])[0]
+        expected = np.exp(np.log(prior) + 0.5 * (np.log(group) - np.log(anyone)))
+        np.testing.assert_allclose(shifted[row], expected / expected.sum())
+
+
 class FavouriteBackend:
     """Puts 90% on one letter, or on the option with one text: letter bias, or content."""
 

@@ -33,6 +33,15 @@ def test_lower_is_better_metrics_flip_the_verdict():
     assert result.high < 0 and result.verdict == "A better"
 
 
+def test_skill_is_the_share_of_bs_error_that_a_removes():
+    # similarity 0.8 vs 0.6: distances 0.2 vs 0.4, half of B's error gone
+    result = compare(store({"a": [[0.8, 0.8]] * 6, "b": [[0.6, 0.6]] * 6}), "a", "b", "wvs:C1-Q2")
+    assert result.skill == pytest.approx(50) and result.skill_low == pytest.approx(50) == result.skill_high
+    assert "skill of A over B +50.0% [+50.0, +50.0]" in result.line()
+    emd = compare(store({"a": [[0.3]] * 6, "b": [[0.2]] * 6}, metric="emd"), "a", "b", "wvs:C1-Q2", "emd")
+    assert emd.skill == pytest.approx(-50)  # a larger distance is negative skill
+
+
 def test_questions_are_resampled_whole():
     # one question carries all the gain: over questions the interval is wide, though over rows it is not
     a = [[1.0] * 20] + [[0.5]] * 9

@@ -122,3 +122,12 @@ def test_an_unexpected_error_keeps_its_type_and_debug_shows_the_traceback(tmp_pa
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "evaluate", "--model", "dummy", "--input", rows])
 
+
+
+def test_adapters_list_says_how_each_adapter_was_trained():
+    from survey_sim.cli import how_trained
+
+    assert how_trained({"config": {"objective": "direct"}}) == "direct"
+    assert how_trained({"config": {"objective": "shift", "shift_scale": 0.5}}) == "shift (s=0.5)"
+    assert how_trained({"config": {"objective": "direct"}, "first_stage": {"name": "kl-run"}}) == "dsa over kl-run"
+    assert how_trained({}) == "direct"  # adapters saved before objectives existed

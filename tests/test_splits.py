@@ -46,3 +46,41 @@ def test_folds_hold_out_every_country_once_and_are_seeded():
     assert all(set(train).isdisjoint(test) and len(train) + len(test) == 46 for train, test in folds)
     assert folds == leave_countries_out_folds(countries, k=10, seed=0)
     assert folds != leave_countries_out_folds(countries, k=10, seed=1)
+
+
+def test_a_share_of_groups_keeps_all_their_rows_and_is_seeded():
+    from survey_sim.data.splits import sample_groups
+
+    items = [item(q, iso3) for iso3 in ("ARG", "BRA", "CHL", "PER", "URY", "MEX", "COL", "BOL") for q in ("Q1", "Q2")]
+    quarter = sample_groups(items, 0.25, seed=0)
+    groups = {it.group for it in quarter}
+    assert len(groups) == 2 and len(quarter) == 4  # two of eight countries, both questions each
+    assert sample_groups(items, 0.25, seed=0) == quarter
+    assert any({it.group for it in sample_groups(items, 0.25, seed=s)} != groups for s in range(1, 5))
+    assert len({it.group for it in sample_groups(items, 0.01, seed=0)}) == 1  # at least one country
+    with pytest.raises(ValueError, match="group fraction must be in"):
+        sample_groups(items, 0.0)
+
+
+@pytest.mark.integration
+def test_an_adapters_own_training_items_follow_its_saved_config(survey_root, tmp_path):
+    import json
+
+    from safetensors.numpy import save_file
+
+    from survey_sim.evaluation import training_items
+    from survey_sim.training.config import TrainConfig
+
+    config = TrainConfig(name="quarter", exclude_groups=["ARG", "JPN"], group_fraction=0.25, seed=3)
+    adapter = tmp_path / "quarter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    save_file({"w": np.zeros(1, dtype=np.float32)}, adapter / "adapter_model.safetensors")
+    (adapter / "survey_sim.json").write_text(json.dumps({"config": config.to_dict(), "data": "wvs:C1-Q1"}))
+    items = training_items("adapter", survey_root, adapter=str(adapter))
+    assert items == config.items(survey_root)[0]
+    countries = {it.iso3 for it in items}
+    assert len(countries) == round(0.25 * 44) and not countries & {"ARG", "JPN"}
+    with pytest.raises(ValueError, match="give --adapter"):
+        training_items("adapter", survey_root)
+    assert training_items(f"adapter:{adapter}", survey_root) == items

@@ -1,6 +1,8 @@
 """Fine-tuning on a tiny random Llama: the loss goes down, the adapter is standard peft."""
+import itertools
 import json
 import os
+import re
 from dataclasses import replace
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file
 
+from survey_sim.methods import Context
 from survey_sim.metrics import one_minus_jsd
 from survey_sim.models import load_model
 from survey_sim.simulator import Simulator
@@ -19,12 +22,17 @@ from survey_sim.training import TrainConfig
 from survey_sim.training.run import train
 from survey_sim.training.status import read_status
 from survey_sim.scoring import letter_token_ids, option_logits
-from survey_sim.training.trainer import Collator, DistributionDataset, shuffled
+from survey_sim.training.trainer import Collator, DistributionDataset
 from tiny import make_item, make_llama, make_tokenizer, save_tiny_model
 
 ITEMS = [make_item(group=g, k=k, question=f"Question {k}?", distribution=d) for g, k, d in [
     ("Peru", 3, [0.8, 0.15, 0.05]), ("Chile", 3, [0.1, 0.2, 0.7]),
     ("Peru", 4, [0.05, 0.05, 0.1, 0.8]), ("Chile", 2, [0.9, 0.1])]]
+
+# Two countries that answer two questions in opposite ways: what the shift objective must learn.
+SHIFT_ITEMS = [make_item(group=g, k=k, question=f"Question {k}?", distribution=d) for g, k, d in [
+    ("Peru", 3, [0.8, 0.15, 0.05]), ("Chile", 3, [0.05, 0.15, 0.8]),
+    ("Peru", 4, [0.05, 0.05, 0.1, 0.8]), ("Chile", 4, [0.8, 0.1, 0.05, 0.05])]]
 
 
 def mean_similarity(model, tokenizer, items) -> float:
@@ -162,14 +170,101 @@ def test_per_row_letters_score_like_shared_letters():
     assert torch.allclose(per_row[1], shared[1], atol=1e-6)
 
 
-def test_option_shuffling_keeps_options_and_shares_together():
-    import random
+def listed_options(tokenizer, input_ids) -> list[int]:
+    """The option numbers in the order a prompt lists them ("(A)option 2, (B)option 0, ...")."""
+    return [int(n) for n in re.findall(r"\([A-Z]\)option (\d)", tokenizer.decode(input_ids))]
 
-    item = ITEMS[2]
-    mixed = shuffled(item, random.Random(1))
-    assert sorted(mixed.options) == sorted(item.options)
-    for option, share in zip(mixed.options, mixed.distribution, strict=True):
-        assert share == item.distribution[item.options.index(option)]
+
+def test_option_shuffling_keeps_options_shares_and_prior_together_and_is_shared_by_a_questions_rows():
+    tokenizer = make_tokenizer()
+    items = [ITEMS[2], replace(ITEMS[2], group="Chile", distribution=np.array([0.4, 0.3, 0.2, 0.1]))]
+    priors = [np.array([0.1, 0.2, 0.3, 0.4])] * 2
+    dataset = DistributionDataset(items, tokenizer, shuffle_options=True, seed=1, priors=priors)
+    orders = []
+    for epoch in range(4):
+        dataset.epoch = epoch
+        examples = [dataset[0], dataset[1]]
+        order = listed_options(tokenizer, examples[0]["input_ids"])
+        assert sorted(order) == [0, 1, 2, 3] and listed_options(tokenizer, examples[1]["input_ids"]) == order
+        assert examples[0]["ref_input_ids"] == examples[1]["ref_input_ids"]  # one neutral prompt for both
+        assert listed_options(tokenizer, examples[0]["ref_input_ids"]) == order
+        for example, item in zip(examples, items, strict=True):
+            np.testing.assert_allclose(example["target"], item.distribution[order])
+            np.testing.assert_allclose(example["log_prior"], np.log(priors[0][order]))
+        orders.append(order)
+    assert len({tuple(o) for o in orders}) > 1  # a new order in some epoch
+
+
+def test_collator_scores_each_neutral_prompt_once_after_the_rows():
+    examples = [{"input_ids": [5, 6], "target": [0.5, 0.5], "letter_ids": [40, 41], "ref_input_ids": [9, 6],
+                 "log_prior": [-0.7, -0.7]},
+                {"input_ids": [7, 5, 6], "target": [0.2, 0.8], "letter_ids": [40, 41], "ref_input_ids": [9, 6],
+                 "log_prior": [-1.6, -0.2]},
+                {"input_ids": [8], "target": [0.2, 0.3, 0.5], "letter_ids": [40, 41, 42], "ref_input_ids": [9, 8],
+                 "log_prior": [-1.0, -1.0, -1.2]}]
+    batch = Collator(pad_id=0)(examples)
+    assert batch["input_ids"].tolist() == [[0, 5, 6], [7, 5, 6], [0, 0, 8], [0, 9, 6], [0, 9, 8]]
+    assert batch["ref_index"].tolist() == [0, 0, 1]
+    assert batch["letter_ids"].tolist() == [[40, 41, 0], [40, 41, 0], [40, 41, 42], [40, 41, 0], [40, 41, 42]]
+    assert batch["log_prior"].shape == batch["target"].shape == batch["mask"].shape == (3, 3)
+
+
+def test_shift_objective_is_the_shift_methods_prediction():
+    from survey_sim.methods import METHODS, Context
+    from survey_sim.training.run import left_out_priors
+    from survey_sim.training.shift import shift_logits
+
+    tokenizer, model = make_tokenizer(), make_llama(len(make_tokenizer())).eval()
+    items = [*SHIFT_ITEMS, make_item(group="Peru", k=2, question="Only Peru?", distribution=[0.6, 0.4])]
+    priors = left_out_priors(items)
+    np.testing.assert_allclose(priors[0], SHIFT_ITEMS[1].distribution)  # Peru's prior: Chile, the other country
+    batch = Collator(tokenizer.pad_token_id)(list(DistributionDataset(items, tokenizer, priors=priors)))
+    assert batch["input_ids"].shape[0] == len(items) + 3  # three questions: three neutral prompts
+    with torch.no_grad():
+        logits = option_logits(model, batch["input_ids"], batch["attention_mask"], batch["letter_ids"])
+        trained = torch.softmax(shift_logits(logits, batch["ref_index"], batch["log_prior"], batch["mask"], 0.7)
+                                .masked_fill(~batch["mask"], float("-inf")), -1)
+    predicted = METHODS["shift"].run(items, Context(train=items, params={"s": 0.7},
+                                                    load_simulator=lambda: Simulator.from_model(model, tokenizer)))
+    for row, prediction in enumerate(predicted):
+        np.testing.assert_allclose(trained[row, :len(prediction)].numpy(), prediction, atol=1e-5)
+
+
+def test_question_grouped_batches_hold_chunks_of_one_question_in_length_order():
+    from survey_sim.training.shift import QuestionGroupedSampler
+
+    keys = [f"Q{row % 3}" for row in range(30)]  # three questions, ten rows each
+    sampler = QuestionGroupedSampler(keys, lengths=[10 + row % 3 for row in range(30)], batch_size=8)
+    torch.manual_seed(0)
+    order = list(sampler)
+    assert sorted(order) == list(range(30)) and len(sampler) == 30
+    runs = [len(list(rows)) for _, rows in itertools.groupby(order, key=keys.__getitem__)]
+    assert len(runs) <= 9 and max(runs) <= 10  # at most 3 chunks (4 + 4 + 2) a question
+    torch.manual_seed(0)
+    assert list(sampler) == order  # the Trainer's seed decides it
+
+
+def test_training_through_the_shift_objective_fits_the_method_and_validates_it(tiny_dir, tmp_path):
+    base, tokenizer = load_model(tiny_dir)
+    context = Context(train=SHIFT_ITEMS, load_simulator=lambda: Simulator.from_model(base.eval(), tokenizer))
+    before = mean_shift_similarity(context)
+    config = TrainConfig(name="tiny-shift", model=tiny_dir, max_steps=12, batch_size=4, learning_rate=3e-2,
+                         lora_dropout=0.0, compile=False, objective="shift", dtype="float32")
+    result = train(config, items=(SHIFT_ITEMS, SHIFT_ITEMS), adapters_root=tmp_path / "adapters",
+                   runs_root=tmp_path / "runs")
+    tuned = PeftModel.from_pretrained(load_model(tiny_dir)[0], Path(result["adapter"])).eval()
+    context = Context(train=SHIFT_ITEMS, load_simulator=lambda: Simulator.from_model(tuned, tokenizer))
+    after = mean_shift_similarity(context)
+    assert after > before + 0.05, (before, after)
+    assert result["objective"] == "shift" and result["config"]["shift_scale"] == 1.0
+    assert result["best"]["eval_1-jsd"] == pytest.approx(after, abs=1e-4)  # validated through the method
+
+
+def mean_shift_similarity(context) -> float:
+    from survey_sim.methods import METHODS
+
+    predictions = METHODS["shift"].run(SHIFT_ITEMS, context)
+    return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(SHIFT_ITEMS, predictions, strict=True)]))
 
 
 @pytest.mark.parametrize("values, fragment", [
@@ -290,3 +385,53 @@ def test_every_lora_dropout_is_swapped_for_the_fast_one(tiny_dir):
     assert len(lora_dropouts) == 2 * model.config.num_hidden_layers
     assert all(isinstance(d, FastDropout) for d in lora_dropouts)
     assert {d.p for d in lora_dropouts} == {0.05}
+
+
+def test_dsa_loss_asks_only_for_the_shift_a_constant_letter_bias_costs_nothing():
+    from survey_sim.losses import get_loss
+    from survey_sim.training.dsa import dsa_loss
+
+    human = torch.tensor([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.5, 0.5, 0.0]])
+    mask = torch.tensor([[True] * 3] * 3 + [[True, True, False]])
+    question = torch.tensor([0, 0, 0, 1])  # three countries of one question, one row of another
+    biased = torch.log(human.clamp_min(1e-12)) + torch.tensor([2.0, 0.0, -1.0])  # the model's shifts are right
+    kl = get_loss("kl")
+    assert kl(biased, human, mask) > 0.1  # its absolute answers are not
+    assert dsa_loss(biased, human, mask, question, kl, kl_weight=0.0).item() == pytest.approx(0, abs=1e-6)
+    assert dsa_loss(biased, human, mask, question, kl, kl_weight=2.0) == pytest.approx(2 * kl(biased, human, mask))
+    wrong = biased.clone()
+    wrong[1] = wrong[1].flip(0)  # the second country moved the other way
+    assert dsa_loss(wrong, human, mask, question, kl, kl_weight=0.0) > 0.1
+    alone = torch.tensor([0, 1, 2, 3])  # no pairs in the batch: the regulariser alone
+    assert dsa_loss(wrong, human, mask, alone, kl, kl_weight=0.5) == pytest.approx(0.5 * kl(wrong, human, mask))
+
+
+def test_dsa_second_stage_trains_only_the_top_block_and_loads_over_its_first_stage(tiny_dir, tmp_path):
+    from survey_sim.adapters import list_adapters, load_adapter
+
+    roots = {"adapters_root": tmp_path / "adapters", "runs_root": tmp_path / "runs"}
+    first = TrainConfig(name="stage1", model=tiny_dir, max_steps=4, batch_size=4, learning_rate=3e-2,
+                        lora_dropout=0.0, compile=False, dtype="float32")
+    train(first, items=(SHIFT_ITEMS, []), **roots)
+    second = replace(first, name="stage2", stage2="dsa", init_adapter="stage1", max_steps=6)
+    result = train(second, items=(SHIFT_ITEMS, SHIFT_ITEMS), **roots)
+    adapter = Path(result["adapter"])
+    weights = load_file(adapter / "adapter_model.safetensors")
+    assert weights and all(".layers.1." in key for key in weights)  # the top block of two, every linear layer
+    assert {key.split(".")[-3] for key in weights} >= {"q_proj", "o_proj", "down_proj"}
+    assert (adapter / "first_stage" / "adapter_model.safetensors").is_file()
+    assert result["first_stage"]["name"] == "stage1"
+    tuned = load_adapter(load_model(tiny_dir)[0], adapter)  # the first stage merged, then the second
+    assert result["best"]["eval_1-jsd"] == pytest.approx(mean_similarity_plain(tuned, load_model(tiny_dir)[1]),
+                                                         abs=1e-4)
+    # the first stage can leak nothing this run holds out, and is checked like the adapter itself
+    with pytest.raises(ValueError, match="was trained on Peru, which this run holds out"):
+        train(replace(second, name="leaky", exclude_groups=["Peru"]), items=(SHIFT_ITEMS[1::2], []), **roots)
+    (adapter / "first_stage" / "adapter_model.safetensors").write_bytes(b"broken")
+    broken = {e["name"]: e["error"] for e in list_adapters(roots["adapters_root"], include_invalid=True)}
+    assert broken["stage2"].startswith("its first stage (first_stage/): unreadable weights")
+
+
+def mean_similarity_plain(model, tokenizer) -> float:
+    predictions = Simulator.from_model(model.eval(), tokenizer).predict(SHIFT_ITEMS)
+    return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(SHIFT_ITEMS, predictions, strict=True)]))

@@ -49,6 +49,16 @@ def parse_split(name: str) -> tuple[str | None, str | None]:
     return country, question
 
 
+def sample_groups(items: list[SurveyItem], fraction: float, seed: int = 0) -> list[SurveyItem]:
+    """The rows of a seeded random share of the items' groups (at least one group): the training
+    countries of a data-efficiency run. The same (groups, fraction, seed) picks the same groups."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"group fraction must be in (0, 1], got {fraction}")
+    groups = sorted({item.group for item in items})
+    kept = set(random.Random(seed).sample(groups, max(1, round(fraction * len(groups)))))
+    return [item for item in items if item.group in kept]
+
+
 def select(dataset: Dataset, split: str) -> Dataset:
     """The items of `dataset` in `split`. Items without an ISO code are outside every country set."""
     country, question = parse_split(split)

@@ -35,7 +35,7 @@ def type_problem(value, kind) -> str | None:
 
 GROUPS = {  # the order of the Fine-tune form's sections and of `train --help`
     "run": "What to train", "data": "Data", "lora": "LoRA adapter", "optimiser": "Optimiser",
-    "speed": "Speed", "validation": "Validation",
+    "speed": "Speed", "validation": "Validation", "stage2": "Second stage (DSA)",
 }
 
 
@@ -88,6 +88,9 @@ class TrainConfig:
                                        "evaluation's adapter is kept", "data", "Validation split", choices="splits")
     exclude_groups: list[str] = option([], "countries (ISO codes or group names) left out of training and "
                                            "validation, e.g. a leave-countries-out fold", "data", "Excluded groups")
+    group_fraction: float = option(1.0, "train on a seeded random share of the training groups, all their rows "
+                                        "(data-efficiency runs; the seed is --seed)", "data", "Share of groups",
+                                   low=0.01, high=1.0)
     shuffle_options: bool = option(False, "permute each question's options (and shares) every epoch, so the model "
                                           "cannot learn letter positions", "data", "Shuffle option order every epoch")
     paper_literal: bool = option(False, "train on the rows of the paper's own training file only, with its prompts "
@@ -98,6 +101,26 @@ class TrainConfig:
     chat: bool = option(False, "wrap prompts in the model's chat template", "data", "Chat template")
     loss: LossName = option("kl", "kl: KL(human || model); js: Jensen-Shannon; ce_sampled: cross-entropy on sampled "
                                   "answers; wasserstein: ordinal earth mover's distance", "optimiser", "Loss")
+    objective: Literal["direct", "shift"] = option(
+        "direct", "direct: the model's letter distribution is fit to the human one (the paper); shift: the `shift` "
+                  "method's composition is fit instead, softmax(log prior + s * (log p(group) - log p(someone))), so "
+                  "the adapter learns how a group departs from what is known without it (issue #13, method 1), and "
+                  "is validated through that method", "optimiser", "Objective")
+    shift_scale: float = option(1.0, "s of --objective shift: how far the model's departure moves the prior",
+                                "optimiser", "Shift scale s", low=0.0, high=10.0)
+    stage2: Literal["none", "dsa"] = option(
+        "none", "dsa: Distribution Shift Alignment (Huang et al. 2025, our loss: training/dsa.py) after a first "
+                "stage: --init-adapter is merged into the base model and a new LoRA on every linear layer of the "
+                "top --stage2-layers blocks learns to move the answer between two countries of a question as the "
+                "real answer moves, KL(human || model) weighted by --dsa-kl-weight kept as a regulariser",
+        "stage2", "Second stage")
+    init_adapter: str | None = option(None, "the first-stage adapter --stage2 dsa starts from (a name under "
+                                            "models/adapters); it must have held out every group this run holds out",
+                                      "stage2", "First-stage adapter", none="none")
+    stage2_layers: int = option(1, "how many top transformer blocks --stage2 dsa trains", "stage2", "Top blocks",
+                                low=1, high=64)
+    dsa_kl_weight: float = option(1.0, "weight of KL(human || model) beside the shift term in --stage2 dsa",
+                                  "stage2", "KL weight", low=0.0, high=100.0)
     lora_r: int = option(8, "rank of the LoRA update", "lora", "LoRA r", lora="r", low=1, high=256)
     lora_alpha: int = option(32, "LoRA scaling numerator (the update is scaled by alpha / r)", "lora", "LoRA alpha",
                              lora="lora_alpha", low=1, high=1024)
@@ -154,6 +177,14 @@ class TrainConfig:
             raise ValueError("set epochs > 0 or max_steps > 0")
         if self.eval_steps is not None and self.eval_steps < 1:
             raise ValueError(f"eval_steps must be at least 1 (or None for every epoch), got {self.eval_steps}")
+        if not 0 < self.group_fraction <= 1:
+            raise ValueError(f"group_fraction must be in (0, 1], got {self.group_fraction}")
+        if self.stage2 == "dsa" and not self.init_adapter:
+            raise ValueError("stage2='dsa' starts from a first-stage adapter: set init_adapter (--init-adapter NAME)")
+        if self.stage2 == "dsa" and self.objective != "direct":
+            raise ValueError("stage2='dsa' has its own loss; use objective='direct'")
+        if self.shift_scale < 0 or self.dsa_kl_weight < 0:
+            raise ValueError("shift_scale and dsa_kl_weight must not be negative")
         if self.max_valid_items is not None and self.max_valid_items < 1:
             raise ValueError(f"max_valid_items must be at least 1 (or None for all), got {self.max_valid_items}")
 
@@ -176,6 +207,23 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
         return cls(**values)
+
+    def items(self, data_root=None) -> tuple[list, list]:
+        """(training items, validation items) of the configured data sets and splits: the groups
+        held out removed from both, then the share of groups kept (`group_fraction`)."""
+        from ..data import load_dataset, select
+        from ..data.splits import sample_groups
+
+        excluded = set(self.exclude_groups)
+        train = [it for it in select(load_dataset(self.dataset, root=data_root), self.train_split)
+                 if it.iso3 not in excluded and it.group not in excluded]
+        if self.paper_literal:  # only the rows of the paper's file carry its letters
+            train = [it for it in train if it.source_letters]
+        if not train:
+            raise ValueError(f"no training items in {self.dataset}:{self.train_split} after excluding {sorted(excluded)}")
+        valid = [it for it in select(load_dataset(self.valid_dataset, root=data_root), self.valid_split)
+                 if it.iso3 not in excluded and it.group not in excluded]  # held-out groups stay unseen
+        return sample_groups(train, self.group_fraction, self.seed) if self.group_fraction < 1 else train, valid
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

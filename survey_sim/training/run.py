@@ -10,30 +10,53 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
-from ..data import load_dataset, select
-from ..adapters import save_adapter
+from ..adapters import adapter_path, check_adapter, load_adapter, read_adapter, save_adapter
 from ..models import load_model
 from ..paths import models_dir
 from .config import TrainConfig
 from ..compiled import compile_blocks
 from .dropout import use_fast_lora_dropout
+from .dsa import block_linear_layers, top_layers
 from .status import write_status
 from .trainer import (Collator, DistributionDataset, DistributionTrainer, EpochCallback, StatusCallback,
                       seed_everything)
 
 
-def training_items(config: TrainConfig, data_root=None):
-    """(train items, validation items) from the configured data sets and splits."""
-    train = select(load_dataset(config.dataset, root=data_root), config.train_split)
-    excluded = set(config.exclude_groups)
-    train_items = [it for it in train if it.iso3 not in excluded and it.group not in excluded]
-    if config.paper_literal:  # only the rows of the paper's file carry its letters
-        train_items = [it for it in train_items if it.source_letters]
-    if not train_items:
-        raise ValueError(f"no training items in {config.dataset}:{config.train_split} after excluding {sorted(excluded)}")
-    valid = [it for it in select(load_dataset(config.valid_dataset, root=data_root), config.valid_split)
-             if it.iso3 not in excluded and it.group not in excluded]  # held-out groups stay unseen
-    return train_items, valid
+def check_first_stage(config: TrainConfig, adapters_root=None) -> Path:
+    """The folder of --init-adapter, checked: complete, on the same base model, and trained
+    without any group this run holds out (else a held-out country would leak in through it)."""
+    path = check_adapter(adapter_path(config.init_adapter, adapters_root))
+    first = read_adapter(path)["metadata"]
+    if first.get("first_stage"):
+        raise ValueError(f"adapter {config.init_adapter!r} is itself a second stage; start from a first stage")
+    if first.get("base_model") != config.model:
+        raise ValueError(f"adapter {config.init_adapter!r} was trained on {first.get('base_model')!r}, "
+                         f"this run on {config.model!r}")
+    seen = sorted(set(config.exclude_groups) - set(first.get("config", {}).get("exclude_groups", [])))
+    if seen:
+        raise ValueError(f"adapter {config.init_adapter!r} was trained on {', '.join(seen)}, which this run "
+                         "holds out: start from a first stage that held them out too")
+    return path
+
+
+def with_lora(model, config: TrainConfig, first_stage: Path | None = None):
+    """The peft model to train: the config's LoRA on `model`; for --stage2 dsa, the first stage
+    merged into `model` first and the new LoRA on every linear layer of the top blocks only."""
+    arguments = config.lora_arguments()
+    if first_stage is not None:
+        model = load_adapter(model, first_stage).merge_and_unload()
+        arguments.update(target_modules=block_linear_layers(model),
+                         layers_to_transform=top_layers(model, config.stage2_layers))
+    return get_peft_model(model, LoraConfig(**arguments, task_type="CAUSAL_LM"))
+
+
+def left_out_priors(train_items: list) -> list:
+    """Each training row's population prior without its own group (the mean of the other
+    training countries' answers to its question), as an unseen country will get."""
+    from ..baselines.model_free import population_prior
+    from ..methods import Context
+
+    return population_prior(train_items, Context(train=train_items))
 
 
 def validation_sample(config: TrainConfig, valid_items: list) -> list:
@@ -95,17 +118,19 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     seed_everything(config.seed)
     if status_path:
         write_status(status_path, state="loading", name=config.name, config=config.to_dict())
-    train_items, all_valid_items = items if items is not None else training_items(config, data_root)
+    train_items, all_valid_items = items if items is not None else config.items(data_root)
+    first_stage = check_first_stage(config, adapters_root) if config.stage2 == "dsa" else None
     valid_items = validation_sample(config, all_valid_items)
     model, tokenizer = load_model(config.model, dtype=config.dtype)
     base_dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     attention = use_fast_attention(model)
-    lora = LoraConfig(**config.lora_arguments(), task_type="CAUSAL_LM")
-    model = get_peft_model(model, lora)
+    model = with_lora(model, config, first_stage)
     use_fast_lora_dropout(model)
     compiled_blocks = compile_blocks(model) if config.compile else 0
+    shift = {"s": config.shift_scale, "train": train_items} if config.objective == "shift" else None
     dataset = DistributionDataset(train_items, tokenizer, config.lang, config.chat, config.shuffle_options, config.seed,
-                                  paper_literal=config.paper_literal)
+                                  paper_literal=config.paper_literal, priors=shift and left_out_priors(train_items),
+                                  with_question=first_stage is not None)
     output_dir = Path(runs_root or models_dir() / "runs") / config.name
     trainer = DistributionTrainer(
         model=model,
@@ -117,6 +142,8 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         loss_name=config.loss,
         valid_items=valid_items,
         prompt_options={"lang": config.lang, "chat": config.chat},
+        shift=shift,
+        dsa_kl_weight=config.dsa_kl_weight if first_stage is not None else None,
         callbacks=[StatusCallback(status_path, progress), EpochCallback(dataset)],
     )
     started = time.time()
@@ -132,6 +159,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         "data": f"{config.dataset}:{config.train_split}" if items is None else "(items given)",
         "validation": f"{config.valid_dataset}:{config.valid_split}" if items is None else "(items given)",
         "loss": config.loss,
+        "objective": config.objective,
         "config": config.to_dict(),
         "train_items": len(train_items),
         "valid_items": len(valid_items),
@@ -146,7 +174,10 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         "best": best,
         "final_validation": final,
     }
-    path = save_adapter(trainer.model, config.name, metadata, root=adapters_root)
+    if first_stage is not None:
+        metadata["first_stage"] = read_adapter(first_stage)["metadata"]
+    path = save_adapter(trainer.model, config.name, metadata, root=adapters_root,
+                        first_stage=first_stage)
     if status_path:
         write_status(status_path, state="done", adapter=str(path), best=best, final_validation=final)
     return {**metadata, "adapter": str(path)}

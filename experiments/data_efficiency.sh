@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The data-efficiency comparison of issue #13 (Huang et al.'s claim for DSA): the paper's KL
+# objective, KL then DSA (stage 2), and the shift objective, each trained on 10%, 25%, 50% and
+# 100% of the training countries of fold 0 (a seeded draw per seed; seeds 0, 1, 2), scored on
+# fold 0's held-out countries (the unseen-country test). The population prior of the same
+# countries is the bar. Settings are the ones chosen on validation fold 1
+# (experiments/shift_and_dsa.sh): one epoch each, DSA over the KL run of the same draw.
+# Resumable: finished adapters are kept and evaluations are served from the prediction cache,
+# so it can run over several sessions. About 2.5 hours per seed on 2 CPU cores.
+# One results store per draw (models/results/data_efficiency/F-sS.parquet).
+source "$(dirname "$0")/common.sh"
+mkdir -p models/logs models/results/data_efficiency
+SCORE=(--test wvs:C1-Q1 --fold 0 --max-items 600 --cache --dtype bfloat16)
+train_once() {  # NAME FLAGS...
+  local name=$1; shift
+  [ -f "models/adapters/$name/survey_sim.json" ] ||
+    log survey-sim train --name "$name" --fold 0 --epochs 1 --status "models/logs/$name.status.json" "$@"
+}
+for seed in ${SEEDS:-0 1 2}; do
+  for fraction in 0.1 0.25 0.5 1.0; do
+    run="f${fraction}-s${seed}"
+    export SURVEY_SIM_RESULTS="models/results/data_efficiency/$run.parquet"  # a store per draw: one population_prior each
+    common=(--group-fraction "$fraction" --seed "$seed")
+    train_once "de-direct-$run" "${common[@]}"
+    train_once "de-dsa-$run" "${common[@]}" --stage2 dsa --init-adapter "de-direct-$run"
+    train_once "de-shift-$run" "${common[@]}" --objective shift
+    log survey-sim evaluate --method adapter --adapter "de-direct-$run" "${SCORE[@]}"
+    log survey-sim evaluate --method adapter --adapter "de-dsa-$run" "${SCORE[@]}"
+    log survey-sim evaluate --method shift --adapter "de-shift-$run" --train adapter "${SCORE[@]}"
+    log survey-sim evaluate --method population_prior --train "adapter:de-direct-$run" "${SCORE[@]}"
+  done
+done
