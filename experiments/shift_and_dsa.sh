@@ -48,3 +48,15 @@ for test in wvs:C1-Q1:fold1 wvs:C1-Q2:fold1; do
   done
   log survey-sim compare adapter:smollm2-dsa-fold1 adapter:smollm2-direct-fold1 --test $test --store "$SURVEY_SIM_RESULTS"
 done
+# A second validation fold for the setting chosen on fold 1 (the shift objective at lr 1e-3);
+# fold 0 stays the test, scored once when the choices are done.
+[ -f models/adapters/smollm2-shift-lr1e-3-fold2/survey_sim.json ] ||
+  log survey-sim train --name smollm2-shift-lr1e-3-fold2 --fold 2 --epochs 2 --objective shift --learning-rate 1e-3 \
+    --status models/logs/smollm2-shift-lr1e-3-fold2.status.json
+log survey-sim evaluate --method shift --adapter smollm2-shift-lr1e-3-fold2 --train adapter --fold 2 --test wvs:C1-Q1 \
+  --cache --dtype bfloat16
+log survey-sim evaluate --method population_prior --train wvs:C1-Q1 --fold 2 --test wvs:C1-Q1
+for metric in 1-jsd_paper emd majority_acc; do
+  log survey-sim compare shift:smollm2-shift-lr1e-3-fold2 population_prior --test wvs:C1-Q1:fold2 --metric $metric \
+    --store "$SURVEY_SIM_RESULTS"
+done

@@ -55,8 +55,8 @@ class DistributionDataset(torch.utils.data.Dataset):
         self.paper_literal = paper_literal
         self.priors = None if priors is None else [np.asarray(p, dtype=float) for p in priors]
         # for --stage2 dsa: a number per question, so the loss can pair a question's rows
-        self.question_index = {key: i for i, key in enumerate(sorted({it.key for it in self.items}, key=str))
-                               } if with_question else None
+        questions = sorted({(it.key, it.n_options) for it in self.items}, key=str)
+        self.question_index = {question: i for i, question in enumerate(questions)} if with_question else None
         self.letter_ids = dict(zip(LETTERS, letter_token_ids(tokenizer, len(LETTERS))))
         self.epoch = 0
 
@@ -76,7 +76,7 @@ class DistributionDataset(torch.utils.data.Dataset):
             example["ref_input_ids"] = self.encode(neutral_item(item))
             example["log_prior"] = np.log(np.clip(self.priors[index][order], 1e-12, None)).tolist()
         if self.question_index is not None:
-            example["question"] = self.question_index[item.key]
+            example["question"] = self.question_index[(item.key, item.n_options)]
         return example
 
     def encode(self, item: SurveyItem) -> list[int]:
@@ -100,12 +100,14 @@ class Collator:
         letters = [e["letter_ids"] for e in examples]
         batch = {}
         if "ref_input_ids" in examples[0]:
-            neutral = {}  # distinct neutral prompt -> its row after the B rows
-            batch["ref_index"] = torch.tensor([neutral.setdefault(tuple(e["ref_input_ids"]), len(neutral))
-                                               for e in examples])
-            first = {i: e for e, i in reversed(list(zip(examples, batch["ref_index"].tolist())))}
-            prompts += [list(ref) for ref in neutral]
-            letters += [first[i]["letter_ids"] for i in range(len(neutral))]  # the same letters as its rows
+            neutral, ref_index = {}, []  # distinct neutral prompt -> its row after the B rows
+            for e in examples:
+                if tuple(e["ref_input_ids"]) not in neutral:
+                    neutral[tuple(e["ref_input_ids"])] = len(neutral)
+                    prompts.append(e["ref_input_ids"])
+                    letters.append(e["letter_ids"])  # the same letters as the rows measured from it
+                ref_index.append(neutral[tuple(e["ref_input_ids"])])
+            batch["ref_index"] = torch.tensor(ref_index)
             batch["log_prior"] = padded([e["log_prior"] for e in examples], 0.0, torch.float)
         if "question" in examples[0]:
             batch["question"] = torch.tensor([e["question"] for e in examples])
