@@ -88,8 +88,9 @@ def compare(results: pd.DataFrame, a: str, b: str, test: str, metric: str = "1-j
     if rows.empty:
         raise ValueError(f"{a!r} and {b!r} share no scored rows on {test}")
     distance = (lambda v: 1 - v) if higher_is_better(metric) is not False else (lambda v: v)
-    per_question = rows.assign(diff=rows["value_a"] - rows["value_b"], d_a=distance(rows["value_a"]),
-                               d_b=distance(rows["value_b"]), n=1).groupby("question")[["diff", "d_a", "d_b", "n"]].sum()
+    per_row = rows.assign(diff=rows["value_a"] - rows["value_b"], d_a=distance(rows["value_a"]),
+                          d_b=distance(rows["value_b"]), n=1)
+    per_question = per_row.groupby("question")[["diff", "d_a", "d_b", "n"]].sum()
     sums, d_a, d_b, counts = (per_question[c].to_numpy() for c in ("diff", "d_a", "d_b", "n"))
     draws = np.random.default_rng(seed).integers(0, len(sums), size=(n_bootstrap, len(sums)))
     low, high = np.percentile(sums[draws].sum(axis=1) / counts[draws].sum(axis=1), [2.5, 97.5])

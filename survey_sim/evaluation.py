@@ -139,7 +139,8 @@ def adapter_training_items(adapter: str | None, data_root=None) -> list[SurveyIt
         raise ValueError("--train adapter takes the training items of --adapter NAME: give --adapter")
     metadata = read_adapter(check_adapter(adapter_path(adapter)))["metadata"]
     if "config" not in metadata or metadata.get("data") == "(items given)":
-        raise ValueError(f"adapter {adapter!r} does not record the data sets it was trained on; give --train NAME:SPLIT")
+        raise ValueError(f"adapter {adapter!r} does not record the data sets it was trained on; "
+                         "give --train NAME:SPLIT")
     return TrainConfig.from_dict(metadata["config"]).items(data_root)[0]
 
 

@@ -177,7 +177,6 @@ def json_zero_shot(items: Sequence[SurveyItem], context: Context, max_new_tokens
     return sharded(answer, items)
 
 
-
 @register_method("prior_shift", "The population prior moved by how the model says this country departs from the "
                                 "others: softmax(log prior + s * (log p_model(country) - mean over the question's "
                                 "countries of log p_model)); the prior is population_prior of --train.",
@@ -228,7 +227,6 @@ def neutral_key(item: SurveyItem) -> tuple:
 def shifted_priors(priors: Sequence[np.ndarray], deltas: Sequence[np.ndarray], s: float) -> list[np.ndarray]:
     """softmax(log prior + s * delta) per row: the composition of prior_shift and shift."""
     return [softmax(log_shares(prior) + s * delta) for prior, delta in zip(priors, deltas, strict=True)]
-
 
 
 @register_method("permuted", "Order-robust scoring: the model (or adapter) scores k cyclic shifts of the options; "

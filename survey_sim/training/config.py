@@ -220,7 +220,8 @@ class TrainConfig:
         if self.paper_literal:  # only the rows of the paper's file carry its letters
             train = [it for it in train if it.source_letters]
         if not train:
-            raise ValueError(f"no training items in {self.dataset}:{self.train_split} after excluding {sorted(excluded)}")
+            raise ValueError(f"no training items in {self.dataset}:{self.train_split} "
+                             f"after excluding {sorted(excluded)}")
         valid = [it for it in select(load_dataset(self.valid_dataset, root=data_root), self.valid_split)
                  if it.iso3 not in excluded and it.group not in excluded]  # held-out groups stay unseen
         return sample_groups(train, self.group_fraction, self.seed) if self.group_fraction < 1 else train, valid

@@ -20,7 +20,7 @@ from transformers import Trainer, TrainerCallback
 from ..data.schema import SurveyItem
 from ..losses import get_loss
 from ..metrics import score_pairs
-from ..methods import METHODS, Context
+from ..methods import METHODS, Context, log_shares
 from ..prompts import LETTERS, build_prompt, neutral_item
 from ..scoring import encode_prompt, letter_token_ids, option_logits
 from ..simulator import Simulator
@@ -74,7 +74,7 @@ class DistributionDataset(torch.utils.data.Dataset):
                    "letter_ids": [self.letter_ids[letter] for letter in letters]}
         if self.priors is not None:
             example["ref_input_ids"] = self.encode(neutral_item(item))
-            example["log_prior"] = np.log(np.clip(self.priors[index][order], 1e-12, None)).tolist()
+            example["log_prior"] = log_shares(self.priors[index][order]).tolist()  # as the shift method takes it
         if self.question_index is not None:
             example["question"] = self.question_index[(item.key, item.n_options)]
         return example
