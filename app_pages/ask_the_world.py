@@ -9,7 +9,7 @@ from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
 from survey_sim.adapters import list_adapters
 from survey_sim.models import fast_dtype
 
-from app_pages.shared import dataset_or_stop, simulator_or_stop, zero_shot_label
+from app_pages.shared import dataset_or_stop, default_adapter, how_it_predicts, simulate, simulator_or_stop, zero_shot_label
 
 ZERO_SHOT = zero_shot_label()
 PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
@@ -31,7 +31,9 @@ with st.form("ask"):
     question = st.text_area("Question", EXAMPLE_QUESTION, height=80)
     options_text = st.text_area("Answer options, one per line", EXAMPLE_OPTIONS, height=140)
     left, right = st.columns([3, 2])
-    simulator_choice = left.selectbox("Simulate with", [ZERO_SHOT, *adapters])
+    choices = [ZERO_SHOT, *adapters]
+    default = default_adapter()
+    simulator_choice = left.selectbox("Simulate with", choices, index=choices.index(default) if default in choices else 0)
     precisions = ["bfloat16", "float32"] if fast_dtype() == "bfloat16" else ["float32"]
     dtype = right.radio("Precision", precisions, horizontal=True, help=PRECISION_HELP)
     if st.form_submit_button("Ask every country", type="primary"):
@@ -48,12 +50,13 @@ except ValueError as err:
     st.stop()
 
 adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
-simulator = simulator_or_stop(adapter, dtype)  # loaded once per server; not part of the time shown
+simulator_or_stop(adapter, dtype)  # loaded once per server; not part of the time shown
 started = time.perf_counter()
 with st.spinner(f"Simulating {len(items)} countries..."):
-    table = answers_table(items, simulator.predict(items))
+    # No country answered this question: a shift adapter's prior is the WVS share per option position.
+    table = answers_table(items, simulate(adapter, items, known=dataset_or_stop("wvs"), dtype=dtype))
 st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) in {time.perf_counter() - started:.1f} s "
-           "(predictions are cached: asking again is instant).")
+           "(predictions are cached: asking again is instant). " + how_it_predicts(adapter, surveyed=False))
 
 options = list(items[0].options)
 hover = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share

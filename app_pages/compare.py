@@ -7,7 +7,7 @@ from survey_sim.data import dataset_specs
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
 
-from app_pages.shared import dataset_or_stop, simulator_or_stop, zero_shot_label
+from app_pages.shared import dataset_or_stop, default_adapter, how_it_predicts, simulate, zero_shot_label
 
 NO_SIMULATION = "real answers only"
 ZERO_SHOT = zero_shot_label()
@@ -50,7 +50,7 @@ if not picked:
 adapters = [a["name"] for a in list_adapters()]
 simulators = [NO_SIMULATION, ZERO_SHOT, *adapters]
 if st.session_state.get("simulator") not in simulators:
-    st.session_state["simulator"] = NO_SIMULATION
+    st.session_state["simulator"] = default_adapter() or NO_SIMULATION
 simulator_choice = st.radio("Simulate with", simulators, horizontal=True, key="simulator")
 st.query_params.from_dict({"dataset": name, "q": tokens[chosen], "group": picked, "sim": simulator_choice})
 
@@ -64,7 +64,7 @@ simulated = None
 if simulator_choice != NO_SIMULATION:
     adapter = None if simulator_choice == ZERO_SHOT else simulator_choice
     with st.spinner("Simulating..."):
-        simulated = simulator_or_stop(adapter).predict(items)
+        simulated = simulate(adapter, items, known=dataset)
 st.plotly_chart(distribution_bars(items, simulated), width="stretch")
 
 if simulated is not None:
@@ -72,7 +72,8 @@ if simulated is not None:
     scores.insert(0, "group", picked)
     st.dataframe(scores, hide_index=True, column_config={
         m: st.column_config.NumberColumn(m, help=METRICS[m].description, format="%.3f") for m in METRICS})
-    st.caption("Simulated answers are the model's predictions, not survey data. 1-JSD: higher is better; "
-               "EMD: lower is better; majority_acc: 1 when the top option matches.")
+    st.caption("Simulated answers are the model's predictions, not survey data. "
+               f"{how_it_predicts(adapter)} 1-JSD: higher is better; EMD: lower is better; majority_acc: 1 when "
+               "the top option matches.")
 elif len(items) > 1:
     st.caption("Pick a simulator above to see predicted answers beside the real ones.")

@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from survey_sim.charts import leaderboard_bars
+from survey_sim.charts import data_efficiency_figure, leaderboard_bars
+from survey_sim.data_efficiency import load_table
 from survey_sim.leaderboard import (DEFAULT_METRIC, FILL_COMMANDS, best_cells, coverage_cells, higher_is_better,
                                     leaderboard_rows, results_command, store_metrics, wide)
 from survey_sim.metrics import METRICS
@@ -52,3 +53,12 @@ st.markdown("**The same on the command line**")
 st.code(results_command(metric, store, csv="leaderboard.csv"), language="bash")
 st.download_button("Download as CSV", rows.to_csv(index=False), file_name=f"leaderboard_{metric}.csv",
                    mime="text/csv", key="leaderboard_csv")
+
+efficiency = load_table()
+if efficiency is not None:
+    st.subheader("Data efficiency: fewer training countries")
+    st.caption("Each objective trained on a seeded share of fold 0's training countries and scored on its held-out "
+               "countries (unseen countries, C1-Q1): the mean over seeds, bars from the lowest to the highest seed. "
+               "From `experiments/data_efficiency.sh` and `experiments/data_efficiency_figure.py` "
+               f"({efficiency['seed'].nunique()} seed(s) so far).")
+    st.plotly_chart(data_efficiency_figure(efficiency), key="data_efficiency")

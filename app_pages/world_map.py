@@ -12,7 +12,7 @@ from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
 from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
-from app_pages.shared import dataset_or_stop, map_datasets, simulator_or_stop, zero_shot_label
+from app_pages.shared import dataset_or_stop, default_adapter, how_it_predicts, map_datasets, simulate, zero_shot_label
 
 ZERO_SHOT = zero_shot_label()
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
@@ -26,7 +26,8 @@ def divergence_colours(metric: str) -> dict:
 def one_question() -> None:
     specs = map_datasets()
     name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="map_dataset")
-    questions = questions_by_coverage(dataset_or_stop(name))  # best-covered questions first
+    dataset = dataset_or_stop(name)
+    questions = questions_by_coverage(dataset)  # best-covered questions first
     labels = [f"{items[0].question_id or ''} {items[0].question[:140]} ({len(items)} countries)".strip()
               for items in questions]
     chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__,
@@ -43,12 +44,15 @@ def one_question() -> None:
 
     left, right = st.columns(2)
     simulators = ["(none)", ZERO_SHOT, *(a["name"] for a in list_adapters())]
-    choice = left.selectbox("Simulate every country with", simulators, key="map_simulator")
+    default = default_adapter()
+    choice = left.selectbox("Simulate every country with", simulators, key="map_simulator",
+                            index=simulators.index(default) if default in simulators else 0)
     metric = right.radio("Divergence", list(DIVERGENCES), format_func=DIVERGENCES.get, horizontal=True, key="map_metric")
     if choice == "(none)":
         return
     with st.spinner(f"Simulating {len(items)} countries..."):
-        simulated = simulator_or_stop(None if choice == ZERO_SHOT else choice).predict(items)
+        adapter = None if choice == ZERO_SHOT else choice
+        simulated = simulate(adapter, items, known=dataset)
     scores = score_pairs([it.distribution for it in items], simulated)
     frame = pd.DataFrame({
         "iso3": [it.iso3 for it in items], metric: scores[metric],
@@ -58,7 +62,7 @@ def one_question() -> None:
     better = "higher" if higher_is_better(metric) else "lower"
     st.plotly_chart(world_map(frame, metric, f"{choice} vs real: {DIVERGENCES[metric]} ({better} is better)",
                               **divergence_colours(metric)), config=PLOTLY_CONFIG, width="stretch")
-    st.caption("Simulated answers are the model's predictions, not survey data.")
+    st.caption(f"Simulated answers are the model's predictions, not survey data. {how_it_predicts(adapter)}")
 
 
 def split_average() -> None:

@@ -1,4 +1,5 @@
-"""The registry of LoRA adapters under models/adapters/: save atomically, list, find, load.
+"""The registry of LoRA adapters under models/adapters/ (and the shipped ones under adapters/):
+save atomically, list, find, load.
 
 Adapters are saved in the standard peft format (so stock `PeftModel.from_pretrained` loads
 them) plus `survey_sim.json` with what produced them. A second-stage adapter (`--stage2 dsa`)
@@ -17,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .paths import adapters_dir, check_adapter_name
+from .paths import SHIPPED_ADAPTERS, adapters_dir, check_adapter_name
 
 METADATA_FILE = "survey_sim.json"
 FIRST_STAGE = "first_stage"
@@ -122,36 +123,52 @@ def check_adapter(path: Path) -> Path:
     return path
 
 
+def adapter_roots(root: str | Path | None = None) -> list[Path]:
+    """Where adapters are found: `root` alone if given, else models/adapters (under
+    $SURVEY_SIM_MODELS if set, looked up at each call) and then the shipped adapters."""
+    return [Path(root)] if root else [adapters_dir(), SHIPPED_ADAPTERS]
+
+
 def list_adapters(root: str | Path | None = None, include_invalid: bool = False) -> list[dict]:
-    """The adapters under root, sorted by name: dicts with name, path, metadata (and error).
+    """The adapters under root (default: `adapter_roots()`), sorted by name: dicts with name,
+    path, metadata, error and shipped (True for the ones committed with the project).
 
     Directories that are not complete adapters are skipped with a warning naming each and why
-    (or returned with their `error` set when include_invalid=True); nothing here raises.
-    Default root: models/adapters (under $SURVEY_SIM_MODELS if set), looked up at each call.
+    (or returned with their `error` set when include_invalid=True); nothing here raises. Of two
+    adapters with one name, the first root's wins.
     """
-    root = Path(root) if root else adapters_dir()
-    if not root.is_dir():
-        return []
-    entries = [read_adapter(path) for path in sorted(root.iterdir()) if path.is_dir()]
-    bad = [e for e in entries if e["error"]]
-    if bad and not include_invalid:
-        warnings.warn(f"skipped {len(bad)} director{'y' if len(bad) == 1 else 'ies'} under {root} that "
-                      "are not complete adapters: " + "; ".join(f"{e['name']} ({e['error']})" for e in bad),
-                      stacklevel=2)
-    return entries if include_invalid else [e for e in entries if not e["error"]]
+    entries = {}
+    for folder in adapter_roots(root):
+        found = [read_adapter(path) for path in sorted(folder.iterdir()) if path.is_dir()] if folder.is_dir() else []
+        bad = [e for e in found if e["error"]]
+        if bad and not include_invalid:
+            warnings.warn(f"skipped {len(bad)} director{'y' if len(bad) == 1 else 'ies'} under {folder} that "
+                          "are not complete adapters: " + "; ".join(f"{e['name']} ({e['error']})" for e in bad),
+                          stacklevel=2)
+        for entry in found:
+            if include_invalid or not entry["error"]:
+                entries.setdefault(entry["name"], {**entry, "shipped": folder == SHIPPED_ADAPTERS})
+    return sorted(entries.values(), key=lambda e: e["name"])
+
+
+def shipped_adapter(base_model: str) -> dict | None:
+    """The first adapter shipped with the project (adapters/) for `base_model`: the app's default
+    simulator. None where there is none (or a user adapter has taken its name)."""
+    matching = [e for e in list_adapters() if e["shipped"] and e["metadata"].get("base_model") == base_model]
+    return matching[0] if matching else None
 
 
 def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Path:
-    """A registered adapter's directory, or an adapter directory given by path."""
-    root = Path(root) if root else adapters_dir()
+    """A registered adapter's directory (see `adapter_roots`), or an adapter directory given by path."""
     path = Path(name_or_path).expanduser()
-    if not (path / "adapter_config.json").is_file():
-        path = Path(root) / str(name_or_path)
-    if not (path / "adapter_config.json").is_file():
-        known = ", ".join(e["name"] for e in list_adapters(root)) or "none"
-        raise FileNotFoundError(f"no adapter {str(name_or_path)!r}: neither a directory with adapter_config.json "
-                                f"nor a name under {root} (registered: {known})")
-    return path
+    candidates = [path] + [folder / str(name_or_path) for folder in adapter_roots(root)]
+    for candidate in candidates:
+        if (candidate / "adapter_config.json").is_file():
+            return candidate
+    known = ", ".join(e["name"] for e in list_adapters(root)) or "none"
+    places = " or ".join(str(folder) for folder in adapter_roots(root))
+    raise FileNotFoundError(f"no adapter {str(name_or_path)!r}: neither a directory with adapter_config.json "
+                            f"nor a name under {places} (registered: {known})")
 
 
 def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None, is_trainable: bool = False):

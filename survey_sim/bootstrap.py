@@ -10,9 +10,16 @@ The skill score says the same relative to B: 100 * (1 - d_A / d_B), where d is a
 from the truth (1 - similarity for 1-JSD or accuracy, the value itself for EMD): +20 means A's
 error is a fifth smaller than B's; against uniform or the mean of other countries it reads as
 "how much of the baseline's error is gone".
+
+Cross-validation (the five leave-10-countries-out folds) pools several tests into one comparison:
+each fold's rows are paired with its own methods ("{fold}" in a method name is the test's fold
+number, as each fold has its own adapter), and questions are resampled across all folds at once,
+since a question is the same question in every fold.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,10 +88,34 @@ def paired_rows(results: pd.DataFrame, a: str, b: str, test: str, metric: str) -
     return joined.rename(columns={"question_key": "question"})
 
 
-def compare(results: pd.DataFrame, a: str, b: str, test: str, metric: str = "1-jsd_paper",
+def fold_of(test: str) -> str:
+    """The fold number of a test such as "wvs:C1-Q1:fold3" ("3")."""
+    match = re.search(r":fold(\d+)$", test)
+    if match is None:
+        raise UnknownName(f"{test!r} is not a fold (dataset:split:foldN), so '{{fold}}' in a method name cannot be filled")
+    return match.group(1)
+
+
+def for_test(method: str, test: str) -> str:
+    """The method's label on `test`: "{fold}" replaced by the test's fold number."""
+    return method.replace("{fold}", fold_of(test)) if "{fold}" in method else method
+
+
+def pooled_rows(results: pd.DataFrame, a: str, b: str, tests: Sequence[str], metric: str) -> pd.DataFrame:
+    """paired_rows of every test, stacked: the rows of A and B on all of them."""
+    return pd.concat([paired_rows(results, for_test(a, test), for_test(b, test), test, metric) for test in tests],
+                     ignore_index=True)
+
+
+def compare(results: pd.DataFrame, a: str, b: str, test: str | Sequence[str], metric: str = "1-jsd_paper",
             n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Comparison:
-    """Mean of A and B on their common rows, and the paired 95% bootstrap interval of A - B."""
-    rows = paired_rows(results, a, b, test, metric)
+    """Mean of A and B on their common rows, and the paired 95% bootstrap interval of A - B.
+
+    Several tests (e.g. the five folds) are pooled: their rows are compared together and each
+    bootstrap draw resamples questions across all of them."""
+    tests = [test] if isinstance(test, str) else list(test)
+    rows = pooled_rows(results, a, b, tests, metric)
+    test = " + ".join(tests)
     if rows.empty:
         raise ValueError(f"{a!r} and {b!r} share no scored rows on {test}")
     distance = (lambda v: 1 - v) if higher_is_better(metric) is not False else (lambda v: v)

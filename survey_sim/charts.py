@@ -46,3 +46,24 @@ def leaderboard_bars(rows, metric: str) -> go.Figure:
     figure.update_layout(barmode="group", yaxis_title=metric, xaxis_title="data set:split", legend_title="method",
                          margin=dict(t=30, b=20))
     return figure
+
+
+def data_efficiency_figure(table, metric: str = "1-jsd_paper") -> go.Figure:
+    """Held-out score against the share of training countries, one line per method: the mean over
+    seeds, with error bars from the lowest to the highest seed. `table` from
+    `data_efficiency.data_efficiency_table` (fraction, seed, method, score, rows)."""
+    figure = go.Figure()
+    summary = table.groupby(["method", "fraction"])["score"].agg(["mean", "min", "max", "count"]).reset_index()
+    for i, (method, line) in enumerate(summary.groupby("method", sort=False)):
+        dashed = method.startswith("mean of")  # the bar to clear, not a trained method
+        figure.add_scatter(
+            x=line["fraction"] * 100, y=line["mean"], name=method, mode="lines+markers",
+            line=dict(color=qualitative.Plotly[i % len(qualitative.Plotly)], dash="dash" if dashed else "solid"),
+            error_y=dict(type="data", symmetric=False, array=line["max"] - line["mean"],
+                         arrayminus=line["mean"] - line["min"]),
+            customdata=line["count"], hovertemplate="%{x:.0f}% of the countries: %{y:.3f} (%{customdata} seeds)")
+    figure.update_layout(xaxis=dict(title="share of the training countries (%)", type="log",
+                                    tickvals=sorted(table["fraction"].unique() * 100)),
+                         yaxis_title=f"{metric} on held-out countries (higher is better)",
+                         legend_title="trained with", margin=dict(t=40, b=20))
+    return figure

@@ -253,8 +253,9 @@ def cmd_adapters_list(args) -> int:
         best = meta.get("best", {})
         score = f"valid 1-JSD(paper) {best['eval_1-jsd_paper']:.3f}" if "eval_1-jsd_paper" in best else ""
         problem = f"  INVALID: {adapter['error']}" if adapter["error"] else ""
+        shipped = "  (shipped with survey-sim: adapters/)" if adapter["shipped"] else ""
         print(f"{adapter['name']:28} {meta.get('base_model', '?'):14} {meta.get('data', '?'):12} "
-              f"{meta.get('loss', '?'):6} {how_trained(meta):22} {score}{problem}")
+              f"{meta.get('loss', '?'):6} {how_trained(meta):22} {score}{problem}{shipped}")
     return 0
 
 
@@ -397,7 +398,8 @@ def cmd_compare(args) -> int:
 
     results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
     print(f"results from {store}")
-    for test in args.test:
+    tests = [args.test] if args.pool else args.test
+    for test in tests:
         for metric in args.metric or ["1-jsd_paper"]:
             print(compare(results, args.a, args.b, test, metric, seed=args.seed).line())
     return 0
@@ -409,12 +411,19 @@ def add_compare_command(commands) -> None:
         description="Mean of each method on the rows both scored, and the 95%% bootstrap interval of the "
                     "difference A - B, resampling questions (a question's countries stay together). Methods are "
                     "named as on the leaderboard: a baseline ('loo_mean'), 'zero_shot (smollm2-135m)', "
-                    "'adapter:NAME'.")
+                    "'adapter:NAME'. '{fold}' in a name is the fold of each --test (dataset:split:foldN), for "
+                    "methods with an adapter per fold; --pool compares all the --test splits as one set of rows.",
+        epilog="example, the five unseen-country folds pooled: survey-sim compare "
+               "'shift:smollm2-shift-lr1e-3-fold{fold}' avg_culture --pool "
+               "--test wvs:C1-Q1:fold0 --test wvs:C1-Q1:fold1 ... --test wvs:C1-Q1:fold4")
     compare.add_argument("a", help="method A, e.g. adapter:smollm2-wvs-c1q1")
     compare.add_argument("b", help="method B, e.g. loo_mean")
     compare.add_argument("--test", action="append", required=True, help="dataset:split as evaluated, e.g. wvs:C1-Q2")
     compare.add_argument("--metric", action="append", help="1-jsd_paper (default), 1-jsd, emd, majority_acc, ...")
     compare.add_argument("--store", help="results store to read (default as for `survey-sim results`)")
+    compare.add_argument("--pool", action="store_true",
+                         help="one comparison over the rows of all --test splits, resampling questions across them "
+                              "(cross-validation folds); default: one comparison per --test")
     compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     compare.set_defaults(run=cmd_compare)
 

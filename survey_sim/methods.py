@@ -219,6 +219,29 @@ def shift(items: Sequence[SurveyItem], context: Context, s: float = 1.0) -> list
     return shifted_priors(population_prior(items, context), deltas, s)
 
 
+def trained_method(adapter_metadata: dict) -> tuple[str, dict[str, float]]:
+    """The method an adapter predicts with as it was trained, and its parameters: ("shift",
+    {"s": ...}) for one fitted with `--objective shift` (its letters alone mean little: it learnt
+    a departure from the neutral prompt, over a prior), else ("adapter", {})."""
+    config = adapter_metadata.get("config", {})
+    if config.get("objective") == "shift":
+        return "shift", {"s": float(config.get("shift_scale", 1.0))}
+    return "adapter", {}
+
+
+def predict_as_trained(simulator, adapter_metadata: dict | None, items: Sequence[SurveyItem],
+                       known: Sequence[SurveyItem] = ()) -> list[np.ndarray]:
+    """The simulator's predictions made as its adapter was trained to make them (`trained_method`).
+
+    For a shift adapter the prior of an item is the mean of the *other* groups' real answers to
+    its question among `known` (never the item's own group: a country's simulation does not see
+    its answers), else the mean of `known` over questions with as many options, else uniform."""
+    method, params = trained_method(adapter_metadata or {})
+    if method != "shift":
+        return simulator.predict(items)
+    return shift(items, Context(train=list(known), load_simulator=lambda: simulator), **params)
+
+
 def neutral_key(item: SurveyItem) -> tuple:
     """What the neutral prompt of an item depends on."""
     return item.survey, item.question, item.options, item.lang

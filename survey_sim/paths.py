@@ -34,6 +34,12 @@ def adapters_dir() -> Path:
     return models_dir() / "adapters"
 
 
+# Adapters trained by the project's own command and committed with it (each with a card,
+# README.md): read-only, offered by every page on a fresh clone. An adapter of the same name
+# under adapters_dir() takes precedence.
+SHIPPED_ADAPTERS = PROJECT_ROOT / "adapters"
+
+
 def check_adapter_name(name: str) -> str:
     """`name` if it is a valid adapter name (a folder name anywhere), else ValueError."""
     if not ADAPTER_NAME.match(name):

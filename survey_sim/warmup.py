@@ -2,8 +2,8 @@
 
 `make run` starts `python -m survey_sim.warmup` beside the server: it converts the default model
 if no converted copy exists yet (survey_sim.model_cache) and simulates the map's default question
-(the best-covered question of the first map data set) for every country into the disk cache of
-predictions. The server then loads the model on its first session and reads those predictions
+(the best-covered question of the first map data set) for every country, with the pages' default
+simulator (the shipped adapter, else the base model), into the disk cache of predictions. The server then loads the model on its first session and reads those predictions
 from disk (app_pages/shared.py).
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from .adapters import shipped_adapter
 from .data import dataset_specs, load_dataset
 from .geo import questions_by_coverage
 from .paths import app_model
@@ -31,11 +32,14 @@ def default_map_question(dataset) -> list:
     return questions[0] if questions and questions[0][0].options is not None else []
 
 
-def warm_default_views(dataset, simulator) -> int:
-    """Simulate the default map question of `dataset` (the first map data set); returns the row count."""
+def warm_default_views(dataset, simulator, adapter_metadata: dict | None = None) -> int:
+    """Simulate the default map question of `dataset` (the first map data set) as the World map
+    does (`predict_as_trained`); returns the row count."""
+    from .methods import predict_as_trained
+
     items = default_map_question(dataset)
     if items:
-        simulator.predict(items)
+        predict_as_trained(simulator, adapter_metadata, items, known=dataset)
     return len(items)
 
 
@@ -51,8 +55,9 @@ def main() -> int:
         from .simulator import Simulator
 
         dataset = load_dataset(map_dataset_names()[0])
-        simulator = Simulator.load(app_model(), cache=True)  # zero-shot, float32, as the map asks
-        rows = warm_default_views(dataset, simulator)
+        default = shipped_adapter(app_model())  # the pages' default simulator, float32 as the map asks
+        simulator = Simulator.load(app_model(), adapter=default and default["name"], cache=True)
+        rows = warm_default_views(dataset, simulator, default and default["metadata"])
     except Exception as err:  # noqa: BLE001  (no data or no model: the app's pages say so themselves)
         log.warning("skipped: %s", err)
         return 0

@@ -204,3 +204,22 @@ def test_calibration_temperature_flattens_or_sharpens_the_models_shares():
     np.testing.assert_allclose(sharp, np.array([0.81, 1 / 900, 1 / 900, 1 / 900]) / (0.81 + 3 / 900))
     with pytest.raises(ValueError, match="T must be positive"):
         run(0.0)
+
+
+def test_an_adapter_predicts_as_it_was_trained_and_a_shift_never_sees_its_own_groups_answer():
+    from survey_sim.methods import predict_as_trained, trained_method
+    from survey_sim.simulator import DummyBackend, Simulator
+
+    shift_adapter = {"config": {"objective": "shift", "shift_scale": 0.5}}
+    assert trained_method(shift_adapter) == ("shift", {"s": 0.5})
+    assert trained_method({"config": {"objective": "direct"}}) == trained_method({}) == ("adapter", {})
+    simulator = Simulator(DummyBackend())
+    rows = list(TEST)
+    np.testing.assert_allclose(predict_as_trained(simulator, None, rows), simulator.predict(rows))
+    as_trained = predict_as_trained(simulator, shift_adapter, rows, known=rows)
+    # C's prior on Q9 is D's real answer, and D's is C's: never the row's own
+    context = Context(train=[rows[2]], params={"s": 0.5}, load_simulator=lambda: simulator)
+    np.testing.assert_allclose(as_trained[1], METHODS["shift"].run([rows[1]], context)[0])
+    changed_own = [rows[0], rows[1], item("Q9", "D", [0.99, 0.01])]
+    np.testing.assert_allclose(predict_as_trained(simulator, shift_adapter, changed_own, known=changed_own)[2],
+                               as_trained[2])

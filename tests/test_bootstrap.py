@@ -59,3 +59,42 @@ def test_only_rows_both_methods_scored_count():
 def test_an_unknown_method_names_the_known_ones():
     with pytest.raises(KeyError, match="methods there: a, b"):
         compare(store({"a": [[0.5]], "b": [[0.4]]}), "a", "c", "wvs:C1-Q2")
+
+
+def fold_store(gain_by_fold: dict[int, float]) -> pd.DataFrame:
+    """Per fold: its own adapter "adapter:m-foldF" and the baseline "b", on the same 6 questions."""
+    parts = []
+    for fold, gain in gain_by_fold.items():
+        part = store({f"adapter:m-fold{fold}": [[0.7 + gain]] * 6, "b": [[0.7]] * 6})
+        parts.append(part.assign(split=f"C1-Q1:fold{fold}", group=f"F{fold}",
+                                 adapter=part["method"].str.removeprefix("adapter:").where(part["method"] != "b", ""),
+                                 method=part["method"].where(part["method"] == "b", "adapter")))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_folds_pool_with_their_own_adapters_and_resample_questions_across_them():
+    results = fold_store({0: 0.1, 1: 0.0, 2: -0.04})
+    tests = ["wvs:C1-Q1:fold0", "wvs:C1-Q1:fold1", "wvs:C1-Q1:fold2"]
+    pooled = compare(results, "adapter:m-fold{fold}", "b", tests)
+    assert pooled.rows == 18 and pooled.questions == 6 and pooled.difference == pytest.approx(0.02)
+    # a question keeps its rows from every fold, so every draw has the same per-question gain
+    assert pooled.low == pytest.approx(0.02) == pooled.high and pooled.test == " + ".join(tests)
+    assert compare(results, "adapter:m-fold{fold}", "b", "wvs:C1-Q1:fold2").difference == pytest.approx(-0.04)
+
+
+def test_a_fold_placeholder_needs_fold_tests():
+    with pytest.raises(KeyError, match="is not a fold"):
+        compare(fold_store({0: 0.1}), "adapter:m-fold{fold}", "b", "wvs:C1-Q2")
+
+
+def test_the_compare_command_pools_folds_on_request(tmp_path, capsys):
+    from survey_sim.cli import main
+
+    path = tmp_path / "store.parquet"
+    fold_store({0: 0.1, 1: 0.0}).to_parquet(path)
+    tests = ["--test", "wvs:C1-Q1:fold0", "--test", "wvs:C1-Q1:fold1"]
+    assert main(["compare", "adapter:m-fold{fold}", "b", *tests, "--store", str(path)]) == 0
+    assert capsys.readouterr().out.count("over 6 rows") == 2   # one line per fold
+    assert main(["compare", "adapter:m-fold{fold}", "b", *tests, "--store", str(path), "--pool"]) == 0
+    out = capsys.readouterr().out
+    assert "fold0 + wvs:C1-Q1:fold1" in out and "over 12 rows, 6 questions" in out and "+0.050" in out

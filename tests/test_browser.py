@@ -15,16 +15,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration,
 
 def test_compare_page_draws_two_countries(browser, app_url):
     page = open_page(browser, app_url)
-    page.wait_for_selector(".js-plotly-plot .bars path", timeout=60_000)
-    no_exception(page)
-    legend = page.locator(".js-plotly-plot .legendtext").all_inner_texts()
-    assert len(legend) == 2
-    page.get_by_text("zero-shot (smollm2-135m)").click()  # simulate: real and simulated bars, scores table
+    # the shipped adapter (adapters/) is the default simulator: real and simulated bars, scores table
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=120_000)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 4", timeout=60_000)
     no_exception(page)
+    assert "never sees the country's own answers" in page.inner_text("body")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    page.get_by_text("real answers only").click()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 2", timeout=60_000)
+    page.get_by_text("zero-shot (smollm2-135m)").click()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 4", timeout=120_000)
+    no_exception(page)
+    assert "probabilities of the option letters" in page.inner_text("body")
 
 
 def test_data_page_shows_the_report(browser, app_url):

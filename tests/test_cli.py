@@ -2,7 +2,9 @@
 Most run on the weightless dummy backend; predict and json_zs also on a tiny transformers model."""
 import json
 
+import numpy as np
 import pytest
+from safetensors.numpy import save_file
 
 from survey_sim.cli import main
 from tiny import save_tiny_model
@@ -64,9 +66,18 @@ def test_adapters_list_flags_a_broken_adapter_and_says_why(tmp_path, monkeypatch
     broken.mkdir(parents=True)
     (broken / "adapter_config.json").write_text("{}")
     monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path))
+    shipped = tmp_path / "shipped" / "best"  # a complete adapter, as committed under adapters/
+    shipped.mkdir(parents=True)
+    (shipped / "adapter_config.json").write_text("{}")
+    (shipped / "survey_sim.json").write_text('{"base_model": "smollm2-135m"}')
+    save_file({"lora_A": np.zeros((8, 4), np.float32)}, str(shipped / "adapter_model.safetensors"))
+    monkeypatch.setattr("survey_sim.adapters.SHIPPED_ADAPTERS", shipped.parent)
     assert main(["adapters", "list"]) == 0
-    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("half-copied"))
+    lines = capsys.readouterr().out.splitlines()
+    line = next(line for line in lines if line.startswith("half-copied"))
     assert "INVALID: incomplete adapter, missing adapter_model.safetensors, survey_sim.json" in line
+    assert "(shipped" not in line and next(line for line in lines if line.startswith("best")).endswith(
+        "(shipped with survey-sim: adapters/)")
 
 
 def test_train_rejects_unknown_config_keys(tmp_path):

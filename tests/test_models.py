@@ -186,3 +186,20 @@ def test_adapter_names_and_missing_adapters(tmp_path, tokenizer):
         save_adapter(adapted(tokenizer, seed=1), "../escape", {}, root=tmp_path)
     with pytest.raises(FileNotFoundError, match="no adapter 'nope'"):
         load_adapter(make_llama(len(tokenizer)), "nope", root=tmp_path)
+
+
+def test_shipped_adapters_are_offered_after_the_users_own(tmp_path, tokenizer, monkeypatch):
+    shipped, mine = tmp_path / "shipped", tmp_path / "models" / "adapters"
+    monkeypatch.setattr(adapters, "SHIPPED_ADAPTERS", shipped)
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    for name, root, base in [("best", shipped, "tiny-llama"), ("other-base", shipped, "another"),
+                             ("mine", mine, "tiny-llama"), ("both", shipped, "tiny-llama"), ("both", mine, "tiny-llama")]:
+        save_adapter(adapted(tokenizer, seed=1), name, {"base_model": base}, root=root)
+    listed = {e["name"]: (e["shipped"], e["path"]) for e in list_adapters()}
+    assert listed == {"best": (True, shipped / "best"), "both": (False, mine / "both"), "mine": (False, mine / "mine"),
+                      "other-base": (True, shipped / "other-base")}  # a user's adapter of the same name wins
+    assert adapters.adapter_path("best") == shipped / "best" and adapters.adapter_path("both") == mine / "both"
+    assert adapters.shipped_adapter("tiny-llama")["name"] == "best" and adapters.shipped_adapter("x") is None
+    assert [e["name"] for e in list_adapters(mine)] == ["both", "mine"]  # an explicit root is that root alone
+    with pytest.raises(FileNotFoundError, match="nor a name under .*models/adapters or .*shipped"):
+        adapters.adapter_path("nope")

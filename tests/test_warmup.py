@@ -1,5 +1,7 @@
 """The start-up warm-up simulates the World map's default view once, into the caches."""
 import logging
+
+import numpy as np
 from dataclasses import replace
 
 from survey_sim import warmup
@@ -15,8 +17,9 @@ class Recorder:
     def __init__(self):
         self.asked = []
 
-    def predict(self, items):
+    def predict(self, items, batch_size=16, progress=None):
         self.asked.append(list(items))
+        return [np.full(it.n_options, 1 / it.n_options) for it in items]
 
 
 def test_questions_by_coverage_puts_the_best_covered_first_and_drops_rows_without_a_country():
@@ -39,8 +42,17 @@ def test_the_app_warms_with_its_own_cached_simulator(monkeypatch):
     monkeypatch.setattr(shared, "cached_dataset", lambda name, root: ITEMS)
     monkeypatch.setattr(shared, "cached_simulator", lambda adapter=None: simulator)
     monkeypatch.setattr(shared, "data_root", lambda: "/surveys")
+    monkeypatch.setattr(shared, "default_adapter", lambda: None)
     shared.warm_default_views()
     assert simulator.asked == [questions_by_coverage(ITEMS)[0]]
+
+
+def test_a_shift_adapter_warms_its_neutral_prompts_too():
+    simulator = Recorder()
+    warmup.warm_default_views(ITEMS, simulator, {"config": {"objective": "shift"}})
+    default = questions_by_coverage(ITEMS)[0]
+    # the rows themselves and the question asked about no country, as the World map will ask them
+    assert default in simulator.asked and any(batch[0].group == "(anyone)" for batch in simulator.asked)
 
 
 def test_a_failed_warmup_is_logged_not_raised(monkeypatch, caplog):

@@ -1,0 +1,35 @@
+"""The data-efficiency figure: results/data_efficiency.csv (shown by the app's Leaderboard page)
+and docs/data_efficiency.png (the README's), from the per-draw stores that
+experiments/data_efficiency.sh writes. Drawn with whatever draws have run, so it can be redrawn
+as more seeds finish.
+
+    .venv/bin/python experiments/data_efficiency_figure.py [STORES_FOLDER]
+
+The PNG needs kaleido and a Chromium (BROWSER_PATH, default /usr/bin/chromium).
+"""
+import os
+import sys
+from pathlib import Path
+
+from survey_sim.charts import data_efficiency_figure
+from survey_sim.data_efficiency import TABLE, data_efficiency_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(folder: str = "models/results/data_efficiency") -> int:
+    table = data_efficiency_table(ROOT / folder)
+    table.to_csv(TABLE, index=False, float_format="%.4f")
+    print(f"wrote {len(table)} rows to {TABLE}")
+    print(table.groupby(["fraction", "method"])["score"].agg(["mean", "min", "max", "count"]).round(4).to_string())
+    os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
+    png = ROOT / "docs" / "data_efficiency.png"
+    figure = data_efficiency_figure(table)
+    figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries")
+    figure.write_image(png, width=900, height=520, scale=1)
+    print(f"wrote {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
