@@ -23,3 +23,14 @@ for fold in $FOLDS; do
     log survey-sim evaluate --method $baseline --train wvs:C1-Q1 --fold "$fold" --test wvs:C1-Q1
   done
 done
+# Each fold, then all five pooled (questions resampled across folds), then the three folds that
+# chose nothing pooled.
+tests=(); for fold in $FOLDS; do tests+=(--test "wvs:C1-Q1:fold$fold"); done
+log survey-sim compare 'shift:smollm2-shift-lr1e-3-fold{fold}' avg_culture "${tests[@]}" --store "$SURVEY_SIM_RESULTS"
+for metric in 1-jsd_paper 1-jsd emd majority_acc; do
+  log survey-sim compare 'shift:smollm2-shift-lr1e-3-fold{fold}' avg_culture "${tests[@]}" --pool --metric $metric \
+    --store "$SURVEY_SIM_RESULTS"
+done
+log survey-sim compare 'shift:smollm2-shift-lr1e-3-fold{fold}' avg_culture --pool --store "$SURVEY_SIM_RESULTS" \
+  --test wvs:C1-Q1:fold0 --test wvs:C1-Q1:fold3 --test wvs:C1-Q1:fold4
+log survey-sim compare 'shift:smollm2-shift-lr1e-3-fold{fold}' uniform "${tests[@]}" --pool --store "$SURVEY_SIM_RESULTS"
