@@ -92,7 +92,8 @@ def fold_of(test: str) -> str:
     """The fold number of a test such as "wvs:C1-Q1:fold3" ("3")."""
     match = re.search(r":fold(\d+)$", test)
     if match is None:
-        raise UnknownName(f"{test!r} is not a fold (dataset:split:foldN), so '{{fold}}' in a method name cannot be filled")
+        raise UnknownName(f"{test!r} is not a fold (dataset:split:foldN), so '{{fold}}' in a method name "
+                          "cannot be filled")
     return match.group(1)
 
 

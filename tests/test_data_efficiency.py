@@ -2,12 +2,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from small_results import TEST
 
 from survey_sim.charts import data_efficiency_figure
 from survey_sim.data_efficiency import data_efficiency_table, draw_scores
 from survey_sim.evaluation import tidy_scores
 from survey_sim.results import append_results
-from small_results import TEST
 
 
 def write_draw(folder, fraction: str, seed: int, shift_shares: float, rows_of_direct: int = 4):
