@@ -66,25 +66,28 @@ def default_adapter() -> str | None:
     return entry["name"] if entry else None
 
 
+def adapter_metadata(adapter: str | None) -> dict | None:
+    """The adapter's survey_sim.json (how it was trained), None for the base model alone."""
+    from survey_sim.adapters import adapter_path, read_adapter
+
+    return read_adapter(adapter_path(adapter))["metadata"] if adapter else None
+
+
 def simulate(adapter: str | None, items: list, known: list = (), dtype: str = "float32") -> list:
     """The chosen simulator's predictions for `items`, made as its adapter was trained: an adapter
     fitted with --objective shift predicts the other groups' answers among `known`, moved by how
     the model says each group departs from anyone (survey_sim.methods.predict_as_trained)."""
-    from survey_sim.adapters import adapter_path, read_adapter
     from survey_sim.methods import predict_as_trained
 
-    simulator = simulator_or_stop(adapter, dtype)
-    metadata = read_adapter(adapter_path(adapter))["metadata"] if adapter else None
-    return predict_as_trained(simulator, metadata, items, known)
+    return predict_as_trained(simulator_or_stop(adapter, dtype), adapter_metadata(adapter), items, known)
 
 
 def how_it_predicts(adapter: str | None, surveyed: bool = True) -> str:
     """One sentence for a page's caption: what the chosen simulator's numbers are made of
     (`surveyed`: whether real answers to the question exist, as on Compare, not Ask the world)."""
-    from survey_sim.adapters import adapter_path, read_adapter
     from survey_sim.methods import trained_method
 
-    if not adapter or trained_method(read_adapter(adapter_path(adapter))["metadata"])[0] != "shift":
+    if not adapter or trained_method(adapter_metadata(adapter))[0] != "shift":
         return "The shares are the model's probabilities of the option letters."
     start = ("the mean of the other countries' (groups') real answers to the question" if surveyed else
              "the mean WVS answer share of each option position (no country answered this question)")
@@ -96,13 +99,11 @@ def warm_default_views() -> None:
     """Load the default simulator into this server's cache and simulate the World map's default
     question (read from the disk cache when `make run`'s warm-up process got there first)."""
     from survey_sim import warmup
-    from survey_sim.adapters import adapter_path, read_adapter
 
     try:
         dataset = cached_dataset(warmup.map_dataset_names()[0], str(data_root()))
         adapter = default_adapter()
-        warmup.warm_default_views(dataset, cached_simulator(adapter), read_adapter(adapter_path(adapter))["metadata"]
-                                  if adapter else None)
+        warmup.warm_default_views(dataset, cached_simulator(adapter), adapter_metadata(adapter))
     except Exception as err:  # noqa: BLE001  (no data, no model: the pages say so themselves)
         logging.getLogger(__name__).warning("start-up warm-up skipped: %s", err)
 

@@ -261,12 +261,14 @@ def cmd_adapters_list(args) -> int:
 
 def how_trained(metadata: dict) -> str:
     """"direct", "shift (s=1)" or "dsa over NAME": the objective an adapter was fitted with."""
-    config = metadata.get("config", {})
+    from .methods import trained_method
+
     if metadata.get("first_stage"):
         return f"dsa over {metadata['first_stage'].get('name', '?')}"
-    if config.get("objective") == "shift":
-        return f"shift (s={config.get('shift_scale', 1.0):g})"
-    return config.get("objective", "direct")
+    method, params = trained_method(metadata)
+    if method == "shift":
+        return f"shift (s={params['s']:g})"
+    return metadata.get("config", {}).get("objective", "direct")
 
 
 def add_model_flags(parser) -> None:

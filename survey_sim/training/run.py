@@ -22,9 +22,9 @@ from .trainer import (Collator, DistributionDataset, DistributionTrainer, EpochC
                       seed_everything)
 
 
-def check_first_stage(config: TrainConfig, adapters_root=None) -> Path:
-    """The folder of --init-adapter, checked: complete, on the same base model, and trained
-    without any group this run holds out (else a held-out country would leak in through it)."""
+def check_first_stage(config: TrainConfig, adapters_root=None) -> tuple[Path, dict]:
+    """The folder and metadata of --init-adapter, checked: complete, on the same base model, and
+    trained without any group this run holds out (else a held-out country would leak in through it)."""
     path = check_adapter(adapter_path(config.init_adapter, adapters_root))
     first = read_adapter(path)["metadata"]
     if first.get("first_stage"):
@@ -36,7 +36,7 @@ def check_first_stage(config: TrainConfig, adapters_root=None) -> Path:
     if seen:
         raise ValueError(f"adapter {config.init_adapter!r} was trained on {', '.join(seen)}, which this run "
                          "holds out: start from a first stage that held them out too")
-    return path
+    return path, first
 
 
 def with_lora(model, config: TrainConfig, first_stage: Path | None = None):
@@ -119,7 +119,8 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     if status_path:
         write_status(status_path, state="loading", name=config.name, config=config.to_dict())
     train_items, all_valid_items = items if items is not None else config.items(data_root)
-    first_stage = check_first_stage(config, adapters_root) if config.stage2 == "dsa" else None
+    first_stage, first_stage_metadata = (check_first_stage(config, adapters_root) if config.stage2 == "dsa"
+                                         else (None, None))
     valid_items = validation_sample(config, all_valid_items)
     model, tokenizer = load_model(config.model, dtype=config.dtype)
     base_dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
@@ -175,7 +176,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         "final_validation": final,
     }
     if first_stage is not None:
-        metadata["first_stage"] = read_adapter(first_stage)["metadata"]
+        metadata["first_stage"] = first_stage_metadata
     path = save_adapter(trainer.model, config.name, metadata, root=adapters_root,
                         first_stage=first_stage)
     if status_path:
