@@ -18,7 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(folder: str = "models/results/data_efficiency") -> int:
-    table = data_efficiency_table(ROOT / folder)
+    try:
+        table = data_efficiency_table(ROOT / folder)
+    except (FileNotFoundError, ValueError) as err:  # no draws yet, or a store misnamed
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     table.to_csv(TABLE, index=False, float_format="%.4f")
     print(f"wrote {len(table)} rows to {TABLE}")
     print(table.groupby(["fraction", "method"])["score"].agg(["mean", "min", "max", "count"]).round(4).to_string())
