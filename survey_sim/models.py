@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from . import model_cache
-from .paths import ALIASES, DEFAULT_MODEL, ModelNotFound, packaged_file
+from .paths import ALIASES, DEFAULT_MODEL, ModelNotFound, model_file
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -75,7 +75,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, device: str = "auto", d
         return model, tokenizer
 
     if name in ALIASES or name.endswith(".gguf"):
-        path = packaged_file(*ALIASES[name]) if name in ALIASES else Path(name).expanduser()
+        path = model_file(name) if name in ALIASES else Path(name).expanduser()
         if not path.is_file():
             raise ModelNotFound(f"model {name!r}: GGUF file {path} does not exist")
         model, tokenizer = load_gguf(path, attempt)

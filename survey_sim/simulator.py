@@ -19,7 +19,7 @@ import numpy as np
 
 from .cache import PredictionCache, file_fingerprint
 from .data.schema import Lang, SurveyItem
-from .paths import ALIASES, DEFAULT_MODEL, packaged_file
+from .paths import ALIASES, DEFAULT_MODEL, model_file
 from .prompts import Template, build_prompt
 from .registry import Registry
 
@@ -153,8 +153,8 @@ class Simulator:
 def model_identity(model_name: str, adapter_dir: Path | None, dtype: str, device_type: str) -> str:
     """What determines a model's prediction besides the prompt: the model's and adapter's files,
     dtype and device."""
-    model_file = packaged_file(*ALIASES[model_name]) if model_name in ALIASES else Path(model_name).expanduser()
-    model_id = file_fingerprint(model_file) if model_file.exists() else model_name  # a Hub id: its name
+    path = model_file(model_name) if model_name in ALIASES else Path(model_name).expanduser()
+    model_id = file_fingerprint(path) if path.exists() else model_name  # a Hub id: its name
     adapter_id = file_fingerprint(adapter_dir) if adapter_dir else ""
     return "|".join([model_name, model_id, adapter_id, dtype, device_type])
 

