@@ -44,9 +44,10 @@ COLUMNS = ["protocol", "test", "rows", "questions", "ours", "baseline", "baselin
 
 
 def paper_table(results: pd.DataFrame, ours: str, baselines: Sequence[str] = BASELINES) -> pd.DataFrame:
-    """One row per paper split that `ours` was scored on (COLUMNS). The baseline is the one with
-    the highest mean on the rows it shares with `ours`; a baseline covering under half of them
-    (avg_culture on questions no training country answered) is left out."""
+    """One row per paper split that `ours` was scored on (COLUMNS). The baseline shown is the
+    strongest competitor: the one `ours` leads by least (or trails by most) on the rows they
+    share. A baseline covering under half of ours' rows (avg_culture on questions no training
+    country answered) is left out."""
     means = leaderboard_rows(results, METRIC)
     scored = set(means.loc[means["method"] == ours, "test"])
     if not scored & set(PAPER_FINE_TUNED):

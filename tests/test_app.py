@@ -191,6 +191,8 @@ def test_the_form_holds_the_papers_recipe(fine_tune_page):
     assert numbers["Learning rate"] == 1e-4
     assert next(box for box in page.selectbox if box.label == "Loss").value == "kl"
     assert "Nothing running." in [c.value for c in page.caption]
+    base = next(box for box in page.selectbox if box.label == "Base model")  # no free server paths in the app
+    assert base.value == "smollm2-135m" and base.options == ["smollm2-135m", "gemma3-270m"]
 
 
 def test_the_form_is_made_from_every_training_option_and_submits_them(fine_tune_page, monkeypatch):

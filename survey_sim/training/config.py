@@ -46,8 +46,8 @@ def option(default, help: str, group: str, label: str, *, trainer: str | None = 
     help: the `--help` text of its flag and the Fine-tune form's tooltip. group / label: its
     section (GROUPS) and name on the form. trainer / lora: the `TrainingArguments` or peft
     `LoraConfig` argument it is passed to as is. low / high: the form's bounds. none: what None
-    means, for "X | None" fields (the form's 0). choices: "datasets" or "splits", which the form
-    offers from the manifest.
+    means, for "X | None" fields (the form's 0). choices: "datasets", "splits" or "models", whose
+    values the form offers in a list (from the manifest; the embedded models).
     """
     default_kw = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
     if group not in GROUPS:
@@ -76,8 +76,9 @@ class TrainConfig:
 
     name: str = option("smollm2-wvs-c1q1", "adapter name under models/adapters/ (letters, digits, '.', '_', '-')",
                        "run", "Adapter name")
-    model: str = option(DEFAULT_MODEL, "base model: alias, Hugging Face id, local directory or .gguf file",
-                        "run", "Base model")
+    model: str = option(DEFAULT_MODEL, "base model: alias, Hugging Face id, local directory or .gguf file (the "
+                                       "app's form offers the embedded models only)", "run", "Base model",
+                        choices="models")
     dataset: str = option("wvs", "data set of the training items (data/datasets.toml)", "data", "Training data",
                           choices="datasets")
     train_split: str = option("C1-Q1", "split of the training items, e.g. C1-Q1", "data", "Training split",
