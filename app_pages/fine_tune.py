@@ -13,7 +13,7 @@ import streamlit as st
 
 from survey_sim.data import dataset_specs, split_names
 from survey_sim.jobs import ACTIVE, Job, JobQueue
-from survey_sim.paths import ALIASES, models_dir
+from survey_sim.paths import ALIASES, local_base_models, models_dir
 from survey_sim.training.config import GROUPS, TrainConfig, without_none
 
 DEFAULTS = TrainConfig()  # the paper's recipe prefills the form
@@ -71,7 +71,7 @@ def config_form() -> TrainConfig | None:
     """The form, made from TrainConfig's fields: a TrainConfig when submitted with valid values."""
     choices = {"datasets": [n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")],
                "splits": split_names(),
-               "models": list(ALIASES)}  # embedded models only: free paths and Hub ids stay a CLI feature
+               "models": [*ALIASES, *local_base_models()]}
     defaults = {**DEFAULTS.to_dict(), "name": f"smollm2-wvs-{dt.datetime.now():%Y%m%d-%H%M}"}
     widgets = {}
     with st.form("train"):

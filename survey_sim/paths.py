@@ -55,6 +55,15 @@ def adapters_dir() -> Path:
     return models_dir() / "adapters"
 
 
+def local_base_models() -> list[str]:
+    """Model folders a user put under models/base/ (each with a config.json): with the embedded
+    aliases, the base models the app's Fine-tune form offers (free paths and Hub ids stay a CLI
+    feature, so the app never loads an arbitrary server path)."""
+    folder = models_dir() / "base"
+    found = sorted(p for p in folder.iterdir() if (p / "config.json").is_file()) if folder.is_dir() else []
+    return [str(p) for p in found]
+
+
 # Adapters trained by the project's own command and committed with it (each with a card,
 # README.md): read-only, offered by every page on a fresh clone. An adapter of the same name
 # under adapters_dir() takes precedence.

@@ -55,7 +55,7 @@ def test_leaderboard_shows_the_table(browser, app_url):
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
     page.wait_for_selector(".js-plotly-plot .bars path", timeout=60_000)
     no_exception(page)
-    legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+    legend = page.locator(".js-plotly-plot").first.locator(".legendtext").all_text_contents()
     assert legend == ["uniform", "zero_shot (smollm2-135m)", "adapter:mine"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
@@ -88,10 +88,12 @@ def test_data_page_accepts_a_valid_upload_and_names_the_bad_row(browser, app_url
         page.screenshot(path=str(ARTIFACTS / "data_upload.png"), full_page=True)
 
 
-def test_fine_tune_job_started_in_the_browser_reaches_done(browser, app_url, app_env, tmp_path):
+def test_fine_tune_job_started_in_the_browser_reaches_done(browser, app_url, app_env):
+    tiny = save_tiny_model(app_env["SURVEY_SIM_MODELS"] / "base" / "tiny")  # the form lists models/base/ folders
     page = open_page(browser, f"{app_url}/fine_tune")
     page.get_by_label("Adapter name", exact=True).fill("tiny-browser")
-    page.get_by_label("Base model", exact=True).fill(save_tiny_model(tmp_path / "tiny"))
+    page.get_by_label("Base model", exact=True).click()
+    page.get_by_role("option", name=str(tiny)).click()
     page.get_by_label("Max steps", exact=True).fill("2")
     page.get_by_text("Validation", exact=True).click()  # a folded section of the form
     page.get_by_label("Validation items (0: all)", exact=True).fill("8")

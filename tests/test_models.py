@@ -261,3 +261,14 @@ def test_shipped_adapters_are_offered_after_the_users_own(tmp_path, tokenizer, m
     assert [e["name"] for e in list_adapters(mine)] == ["both", "mine"]  # an explicit root is that root alone
     with pytest.raises(FileNotFoundError, match="nor a name under .*models/adapters or .*shipped"):
         adapters.adapter_path("nope")
+
+
+def test_the_app_offers_model_folders_under_models_base_only_with_a_config(tmp_path, monkeypatch):
+    from survey_sim.paths import local_base_models
+
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path))
+    assert local_base_models() == []  # no models/base/ at all
+    (tmp_path / "base" / "mine").mkdir(parents=True)
+    (tmp_path / "base" / "mine" / "config.json").write_text("{}")
+    (tmp_path / "base" / "half-copied").mkdir()
+    assert local_base_models() == [str(tmp_path / "base" / "mine")]

@@ -77,7 +77,7 @@ class TrainConfig:
     name: str = option("smollm2-wvs-c1q1", "adapter name under models/adapters/ (letters, digits, '.', '_', '-')",
                        "run", "Adapter name")
     model: str = option(DEFAULT_MODEL, "base model: alias, Hugging Face id, local directory or .gguf file (the "
-                                       "app's form offers the embedded models only)", "run", "Base model",
+                                       "app's form offers the embedded models and folders under models/base/)", "run", "Base model",
                         choices="models")
     dataset: str = option("wvs", "data set of the training items (data/datasets.toml)", "data", "Training data",
                           choices="datasets")
