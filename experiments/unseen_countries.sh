@@ -7,8 +7,8 @@
 # questions no training country answered). Folds 1 and 2 chose the learning rate; folds 0, 3
 # and 4 were never used for a choice. The pooled comparison resamples questions across all
 # folds. Resumable: finished adapters are kept; evaluations are served from the prediction cache.
-# About 35 minutes per fold on 2 CPU cores. MODEL=gemma3-270m PREFIX=gemma3 FOLDS=1 runs the same
-# recipe on the second embedded model (validation fold 1 chose the default model).
+# About 35 minutes per fold on 2 CPU cores. MODEL=gemma3-270m PREFIX=gemma3 runs the same recipe on
+# another base model (experiments/gemma_fold1.sh is the one-epoch run that chose the default model).
 source "$(dirname "$0")/common.sh"
 MODEL=${MODEL:-smollm2-135m}
 PREFIX=${PREFIX:-smollm2}
