@@ -451,7 +451,7 @@ def cmd_report(args) -> int:
     from .results import load_results, shown_results
 
     results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
-    table = paper_table(results, args.method)
+    table = paper_table(results, args.method, also=args.also or [])
     text = markdown(table, args.method)
     if args.output:
         write_text_atomically(Path(args.output), text)
@@ -484,6 +484,8 @@ def add_report_command(commands) -> None:
                "--store models/results/paper_table.parquet --output docs/paper_table.md --csv results/paper_table.csv")
     report.add_argument("--method", required=True, help="the method as named on the leaderboard, e.g. "
                                                         "shift:smollm2-135m-shift")
+    report.add_argument("--also", action="append", metavar="METHOD",
+                        help="another method's mean as a column, e.g. 'zero_shot (smollm2-135m)' or knn; repeatable")
     report.add_argument("--store", help="results store to read (default as for `survey-sim results`)")
     report.add_argument("--output", help="also write the Markdown table here")
     report.add_argument("--csv", help="also write the table as CSV here (the app's Leaderboard shows it)")

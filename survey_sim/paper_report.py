@@ -43,11 +43,13 @@ COLUMNS = ["protocol", "test", "rows", "questions", "ours", "baseline", "baselin
            "verdict", "paper_8b"]
 
 
-def paper_table(results: pd.DataFrame, ours: str, baselines: Sequence[str] = BASELINES) -> pd.DataFrame:
+def paper_table(results: pd.DataFrame, ours: str, baselines: Sequence[str] = BASELINES,
+                also: Sequence[str] = ()) -> pd.DataFrame:
     """One row per paper split that `ours` was scored on (COLUMNS). The baseline shown is the
     strongest competitor: the one `ours` leads by least (or trails by most) on the rows they
     share. A baseline covering under half of ours' rows (avg_culture on questions no training
-    country answered) is left out."""
+    country answered) is left out. Each method in `also` (e.g. zero-shot, KNN) adds a column:
+    its mean on the split's rows it scored (NaN where it was not run)."""
     means = leaderboard_rows(results, METRIC)
     scored = set(means.loc[means["method"] == ours, "test"])
     if not scored & set(PAPER_FINE_TUNED):
@@ -67,23 +69,32 @@ def paper_table(results: pd.DataFrame, ours: str, baselines: Sequence[str] = BAS
                      "ours": best.mean_a, "baseline": best.b, "baseline_mean": best.mean_b,
                      "difference": best.difference, "low": best.low, "high": best.high,
                      "verdict": best.verdict.replace("A", "ours").replace("B", best.b),
-                     "paper_8b": PAPER_FINE_TUNED[test]})
-    return pd.DataFrame(rows, columns=COLUMNS)
+                     "paper_8b": PAPER_FINE_TUNED[test],
+                     **{name: mean_of(means, name, test) for name in also}})
+    return pd.DataFrame(rows, columns=[*COLUMNS, *also])
+
+
+def mean_of(means: pd.DataFrame, method: str, test: str) -> float:
+    found = means.loc[(means["method"] == method) & (means["test"] == test), "mean"]
+    return float(found.iloc[0]) if len(found) else float("nan")
 
 
 def markdown(table: pd.DataFrame, ours: str) -> str:
     """The table as Markdown, with the caveat that the paper's rows are not ours."""
-    header = f"| protocol | test | rows (questions) | {ours} | strongest baseline | difference [95% CI] | Cao et al. 8B |"
-    lines = [header, "|---|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        difference = f"{r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}]"
-        if r.verdict.startswith("ours"):
+    also = [c for c in table.columns if c not in COLUMNS]
+    header = (f"| protocol | test | rows (questions) | {ours} | strongest baseline | difference [95% CI] | "
+              + "".join(f"{name} | " for name in also) + "Cao et al. 8B |")
+    lines = [header, "|---" * (7 + len(also)) + "|"]
+    for r in table.to_dict("records"):
+        difference = f"{r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]"
+        if r["verdict"].startswith("ours"):
             difference = f"**{difference}**"
-        lines.append(f"| {r.protocol} | `{r.test}` | {r.rows:,} ({r.questions}) | {r.ours:.3f} | "
-                     f"{r.baseline} {r.baseline_mean:.3f} | {difference} | {r.paper_8b:.3f} |")
+        extra = "".join("– | " if pd.isna(r[name]) else f"{r[name]:.3f} | " for name in also)
+        lines.append(f"| {r['protocol']} | `{r['test']}` | {r['rows']:,} ({r['questions']}) | {r['ours']:.3f} | "
+                     f"{r['baseline']} {r['baseline_mean']:.3f} | {difference} | {extra}{r['paper_8b']:.3f} |")
     caveat = (f"Paper-compatible 1-JSD (higher is better). The difference is {ours} minus the strongest model-free "
               "baseline on the same rows, with a paired 95% bootstrap interval over questions; bold where it "
-              "excludes zero in our favour. The paper's column is its fine-tuned Llama3-8B-Instruct on its own "
+              "excludes zero in our favour. Other methods' columns are their means on the rows they scored. The paper's column is its fine-tuned Llama3-8B-Instruct on its own "
               "rows, which differ from ours: context, not a paired comparison.")
     lines += ["", caveat]
     return "\n".join(lines) + "\n"

@@ -49,3 +49,14 @@ def test_report_command_writes_markdown_and_csv(tmp_path, capsys):
     assert main(["report", "--method", "shift:ours", "--store", str(path), "--output",
                  str(tmp_path / "missing" / "t.md")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_other_methods_add_a_column_of_their_means():
+    from survey_sim.metrics import one_minus_jsd_paper
+
+    table = paper_table(store(), "shift:ours", also=["uniform", "zero_shot"])
+    uniform = np.mean([one_minus_jsd_paper(it.distribution, [0.5, 0.5]) for it in TEST])
+    assert table.iloc[0]["uniform"] == pytest.approx(uniform) and np.isnan(table.iloc[0]["zero_shot"])
+    text = markdown(table, "shift:ours")
+    assert "| difference [95% CI] | uniform | zero_shot | Cao et al. 8B |" in text
+    assert "|---" * 9 + "|" in text and "| – | 0.777 |" in text
