@@ -66,17 +66,11 @@ def default_adapter() -> str | None:
     return entry["name"] if entry else None
 
 
-def adapter_metadata(adapter: str | None) -> dict | None:
-    """The adapter's survey_sim.json (how it was trained), None for the base model alone."""
-    from survey_sim.adapters import adapter_path, read_adapter
-
-    return read_adapter(adapter_path(adapter))["metadata"] if adapter else None
-
-
 def simulate(adapter: str | None, items: list, known: list = (), dtype: str = "float32") -> list:
     """The chosen simulator's predictions for `items`, made as its adapter was trained: an adapter
     fitted with --objective shift predicts the other groups' answers among `known`, moved by how
     the model says each group departs from anyone (survey_sim.methods.predict_as_trained)."""
+    from survey_sim.adapters import adapter_metadata
     from survey_sim.methods import predict_as_trained
 
     return predict_as_trained(simulator_or_stop(adapter, dtype), adapter_metadata(adapter), items, known)
@@ -85,6 +79,7 @@ def simulate(adapter: str | None, items: list, known: list = (), dtype: str = "f
 def how_it_predicts(adapter: str | None, surveyed: bool = True) -> str:
     """One sentence for a page's caption: what the chosen simulator's numbers are made of
     (`surveyed`: whether real answers to the question exist, as on Compare, not Ask the world)."""
+    from survey_sim.adapters import adapter_metadata
     from survey_sim.methods import trained_method
 
     if not adapter or trained_method(adapter_metadata(adapter))[0] != "shift":
@@ -99,6 +94,7 @@ def warm_default_views() -> None:
     """Load the default simulator into this server's cache and simulate the World map's default
     question (read from the disk cache when `make run`'s warm-up process got there first)."""
     from survey_sim import warmup
+    from survey_sim.adapters import adapter_metadata
 
     try:
         dataset = cached_dataset(warmup.map_dataset_names()[0], str(data_root()))

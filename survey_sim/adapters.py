@@ -171,6 +171,11 @@ def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Pa
                             f"nor a name under {places} (registered: {known})")
 
 
+def adapter_metadata(name_or_path: str | Path | None) -> dict | None:
+    """A registered adapter's survey_sim.json (base model, how it was trained), None for no adapter."""
+    return read_adapter(adapter_path(name_or_path))["metadata"] if name_or_path else None
+
+
 def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None, is_trainable: bool = False):
     """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`)."""
     from peft import PeftModel

@@ -7,6 +7,7 @@ printed; `--debug` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -167,10 +168,10 @@ def cmd_train(args) -> int:
 def base_model(args) -> str:
     """--model, else the base model --adapter was trained on, else the default; an adapter
     trained on another base model than --model is refused before anything loads."""
-    from .adapters import adapter_path, read_adapter
+    from .adapters import adapter_metadata
     from .paths import DEFAULT_MODEL
 
-    trained_on = read_adapter(adapter_path(args.adapter))["metadata"].get("base_model") if args.adapter else None
+    trained_on = (adapter_metadata(args.adapter) or {}).get("base_model")
     if args.model and trained_on and args.model != trained_on:
         raise ValueError(f"adapter {args.adapter!r} was trained on {trained_on!r}, not --model {args.model!r}: "
                          "drop --model or give the adapter's base model")
@@ -467,7 +468,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     """`text` into `path` through a temporary sibling, so a crash leaves the old file whole."""
     if not path.parent.is_dir():
         raise ValueError(f"{path}: folder {path.parent} does not exist")
-    partial = path.with_name(f".{path.name}.tmp")
+    partial = path.with_name(f".{path.name}.tmp{os.getpid()}")  # two writers never share a partial file
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
 
