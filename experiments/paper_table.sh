@@ -9,7 +9,7 @@
 source "$(dirname "$0")/common.sh"
 export SURVEY_SIM_RESULTS="${SURVEY_SIM_RESULTS:-models/results/paper_table.parquet}"
 TESTS=(--test wvs:C1-Q3 --test wvs:C2-Q1 --test wvs:C2-Q3 --test wvs:C3-Q1 --test wvs:C3-Q3 --test pew:PEW_C1)
-log survey-sim baselines --train wvs:C1-Q1 "${TESTS[@]}" --methods uniform train_prior avg_culture knn
+log survey-sim baselines --train wvs:C1-Q1 "${TESTS[@]}" --methods uniform train_prior avg_culture knn country_prior
 log survey-sim evaluate --method shift --adapter smollm2-135m-shift --train adapter "${TESTS[@]}" --cache --dtype bfloat16
 log survey-sim evaluate --method zero_shot "${TESTS[@]}" --cache --dtype bfloat16
 log survey-sim results --store "$SURVEY_SIM_RESULTS"

@@ -35,7 +35,7 @@ PROTOCOLS = {
     "wvs:C3-Q3": "unseen countries and unseen questions",
     "pew:PEW_C1": "an unseen survey (Pew), 8 of 11 countries seen",
 }
-BASELINES = ("uniform", "train_prior", "avg_culture")
+BASELINES = ("uniform", "train_prior", "country_prior", "avg_culture")
 # Written by experiments/paper_table.sh (`survey-sim report --csv`); the app's Leaderboard shows it.
 TABLE = Path(__file__).resolve().parents[1] / "results" / "paper_table.csv"
 METRIC = "1-jsd_paper"

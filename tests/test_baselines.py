@@ -85,7 +85,8 @@ def test_real_sentence_embeddings_are_unit_length_and_meaningful():
 def test_baselines_are_methods_that_run_no_model():
     from survey_sim.methods import baseline_names
 
-    assert baseline_names() == ["uniform", "avg_culture", "loo_mean", "train_prior", "population_prior", "knn"]
+    assert baseline_names() == ["uniform", "avg_culture", "loo_mean", "train_prior", "country_prior", "population_prior", "knn",
+                              "text_prior", "learned_prior"]
     assert all(METHODS[name].adapter == "never" for name in baseline_names())
     with pytest.raises(ValueError, match="learns from training data"):
         METHODS["avg_culture"].check(Context())
@@ -223,3 +224,16 @@ def test_an_adapter_predicts_as_it_was_trained_and_a_shift_never_sees_its_own_gr
     changed_own = [rows[0], rows[1], item("Q9", "D", [0.99, 0.01])]
     np.testing.assert_allclose(predict_as_trained(simulator, shift_adapter, changed_own, known=changed_own)[2],
                                as_trained[2])
+
+
+def test_country_prior_keeps_a_countrys_leaning_shrunk_towards_the_training_prior():
+    train = [item("Q1", "A", [1, 0]), item("Q2", "A", [1, 0]), item("Q1", "B", [0, 1]), item("Q2", "B", [0, 1]),
+             item("Q3", "A", [0.2, 0.3, 0.5])]
+    test = [item("Q9", "A", [0.9, 0.1]), item("Q9", "B", [0.1, 0.9]), item("Q9", "C", [0.5, 0.5]),
+            item("Q8", "B", [0.2, 0.3, 0.5]), item("Q7", "A", [0.25] * 4)]
+    predictions = METHODS["country_prior"].run(test, Context(train=train, params={"w": 2.0}))
+    np.testing.assert_allclose(predictions[0], [0.75, 0.25])  # (2 x [1, 0] + 2 x the prior [0.5, 0.5]) / 4
+    np.testing.assert_allclose(predictions[1], [0.25, 0.75])
+    np.testing.assert_allclose(predictions[2], [0.5, 0.5])  # C answered nothing: the training prior
+    np.testing.assert_allclose(predictions[3], [0.2, 0.3, 0.5])  # B has no 3-option row: the prior (A's)
+    assert predictions[4] is None  # no 4-option question in training at all

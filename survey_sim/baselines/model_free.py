@@ -57,6 +57,24 @@ def train_prior(items: Sequence[SurveyItem], context: Context) -> list[Predictio
     return [prior.get(item.n_options) for item in items]
 
 
+@register_method("country_prior", "The country's own mean answer over the training questions with the same number of "
+                                  "options, shrunk towards train_prior as if it had w more rows of it: a prior for "
+                                  "unseen questions that keeps a country's leanings (extreme or middle answers, "
+                                  "agreeing); train_prior for a country with no such rows.", uses="train")
+def country_prior(items: Sequence[SurveyItem], context: Context, w: float = 5.0) -> list[Prediction]:
+    by_group = defaultdict(list)
+    for item in context.train:
+        by_group[(item.iso3 or item.group, item.n_options)].append(item.distribution)
+    predictions = []
+    for item, prior in zip(items, train_prior(items, context), strict=True):
+        own = by_group.get((item.iso3 or item.group, item.n_options), [])
+        if prior is None:  # no training question has this many options: nothing to shrink towards
+            predictions.append(mean_of(own))
+        else:
+            predictions.append((np.sum(own, axis=0) + w * prior) / (len(own) + w) if own else prior)
+    return predictions
+
+
 @register_method("population_prior", "What is known without the country: the mean of the training countries' answers "
                                      "to the question where any exist, else the training prior for its number of "
                                      "options, else uniform.", uses="train")

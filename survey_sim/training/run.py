@@ -10,7 +10,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
-from ..adapters import adapter_path, check_adapter, load_adapter, read_adapter, save_adapter
+from ..adapters import adapter_path, adapters_dir, check_adapter, load_adapter, read_adapter, save_adapter
 from ..models import load_model
 from ..paths import models_dir
 from .config import TrainConfig
@@ -177,8 +177,12 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     }
     if first_stage is not None:
         metadata["first_stage"] = first_stage_metadata
-    path = save_adapter(trainer.model, config.name, metadata, root=adapters_root,
-                        first_stage=first_stage)
-    if status_path:
+    # Under DDP every process holds the same weights: one writes them, and the others wait until
+    # it has (two renames of the same name race: one of them fails).
+    if trainer.is_world_process_zero():
+        save_adapter(trainer.model, config.name, metadata, root=adapters_root, first_stage=first_stage)
+    trainer.accelerator.wait_for_everyone()
+    path = (Path(adapters_root) if adapters_root else adapters_dir()) / config.name
+    if status_path and trainer.is_world_process_zero():
         write_status(status_path, state="done", adapter=str(path), best=best, final_validation=final)
     return {**metadata, "adapter": str(path)}
