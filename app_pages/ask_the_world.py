@@ -5,11 +5,12 @@ import time
 import streamlit as st
 
 from survey_sim.ask import EXAMPLE_OPTIONS, EXAMPLE_QUESTION, answers_table, country_items, known_countries, parse_options
-from survey_sim.geo import PLOTLY_CONFIG, answer_map, world_map
+from survey_sim.geo import answer_map, world_map
 from survey_sim.adapters import list_adapters
 from survey_sim.models import fast_dtype
 
-from app_pages.shared import dataset_or_stop, default_adapter, how_it_predicts, simulate, simulator_or_stop, zero_shot_label
+from app_pages.shared import (dataset_or_stop, default_adapter, how_it_predicts, show_map, simulate, simulator_or_stop,
+                              zero_shot_label)
 
 ZERO_SHOT = zero_shot_label()
 PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
@@ -61,14 +62,13 @@ st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) 
 options = list(items[0].options)
 hover = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share
          in zip(table["country"], table["most likely answer"], table[options].max(axis=1))]
-st.plotly_chart(answer_map(table["iso3"].tolist(), table["majority"].tolist(), options, hover,
-                           f"Simulated: the most likely answer to “{question.strip()[:90]}”"),
-                config=PLOTLY_CONFIG, width="stretch")
+show_map(answer_map(table["iso3"].tolist(), table["majority"].tolist(), options, hover,
+                    f"Simulated: the most likely answer to “{question.strip()[:90]}”"), table["iso3"])
 
 option = st.selectbox("Share choosing", options, key="ask_option")
 table["share hover"] = [f"{c}<br>{option}: {s:.0%}" for c, s in zip(table["country"], table[option])]
-st.plotly_chart(world_map(table, option, f"Simulated share answering “{option}”", hover="share hover",
-                          colorscale="Viridis", zmin=0, zmax=1), config=PLOTLY_CONFIG, width="stretch")
+show_map(world_map(table, option, f"Simulated share answering “{option}”", hover="share hover",
+                   colorscale="Viridis", zmin=0, zmax=1), table["iso3"])
 
 shown = table[["country", "iso3", "most likely answer", *options]]
 st.dataframe(shown, hide_index=True, column_config={o: st.column_config.ProgressColumn(o, format="percent", min_value=0,

@@ -56,6 +56,26 @@ def simulator_or_stop(adapter: str | None = None, dtype: str = "float32"):
         st.stop()
 
 
+def show_map(figure, iso3s) -> None:
+    """A world map, drawn from the app's own topojson, with the countries it has data for but no
+    shape to draw named beneath it (a blank country must not read as 'no data')."""
+    from survey_sim.data.countries import display_name
+    from survey_sim.geo import PLOTLY_CONFIG, without_shape
+
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, width="stretch")
+    missing = without_shape(code for code in iso3s if code)
+    if missing:
+        names = ", ".join(name_or_code(display_name, code) for code in missing)
+        st.caption(f"Not drawn (no shape on this map): {names}.")
+
+
+def name_or_code(display_name, code: str) -> str:
+    try:
+        return display_name(code)
+    except KeyError:
+        return code
+
+
 def default_adapter() -> str | None:
     """The pages' default simulator: the shipped adapter (adapters/, with its card) made for the
     app's base model, if there is one."""

@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from survey_sim.evaluation import country_means
-from survey_sim.geo import PLOTLY_CONFIG, answer_map, questions_by_coverage, world_map
+from survey_sim.geo import answer_map, questions_by_coverage, world_map
 from survey_sim.leaderboard import higher_is_better, method_label, store_metrics
 from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
 from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
 
-from app_pages.shared import dataset_or_stop, default_adapter, how_it_predicts, map_datasets, simulate, zero_shot_label
+from app_pages.shared import (dataset_or_stop, default_adapter, how_it_predicts, map_datasets, show_map, simulate,
+                              zero_shot_label)
 
 ZERO_SHOT = zero_shot_label()
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
@@ -39,8 +40,8 @@ def one_question() -> None:
 
     majority = [int(np.argmax(it.distribution)) for it in items]
     hover = [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)]
-    st.plotly_chart(answer_map([it.iso3 for it in items], majority, list(items[0].options), hover,
-                               "Real: the most common answer"), config=PLOTLY_CONFIG, width="stretch")
+    show_map(answer_map([it.iso3 for it in items], majority, list(items[0].options), hover,
+                        "Real: the most common answer"), [it.iso3 for it in items])
 
     left, right = st.columns(2)
     simulators = ["(none)", ZERO_SHOT, *(a["name"] for a in list_adapters())]
@@ -60,8 +61,8 @@ def one_question() -> None:
                   f"<br>simulated: {it.options[int(np.argmax(p))]}" for it, p, s in zip(items, simulated, scores[metric])],
     })
     better = "higher" if higher_is_better(metric) else "lower"
-    st.plotly_chart(world_map(frame, metric, f"{choice} vs real: {DIVERGENCES[metric]} ({better} is better)",
-                              **divergence_colours(metric)), config=PLOTLY_CONFIG, width="stretch")
+    show_map(world_map(frame, metric, f"{choice} vs real: {DIVERGENCES[metric]} ({better} is better)",
+                       **divergence_colours(metric)), frame["iso3"])
     st.caption(f"Simulated answers are the model's predictions, not survey data. {how_it_predicts(adapter)}")
 
 
@@ -88,8 +89,8 @@ def split_average() -> None:
         return
     means["hover"] = [f"{g}<br>mean {metric} {v:.3f} over {n} questions" for g, v, n in zip(means.group, means.value, means.n)]
     better = {True: "higher is better", False: "lower is better", None: ""}[higher_is_better(metric)]
-    st.plotly_chart(world_map(means, "value", f"{labels[chosen]}: mean {metric} per country ({better})",
-                              **divergence_colours(metric)), config=PLOTLY_CONFIG, width="stretch")
+    show_map(world_map(means, "value", f"{labels[chosen]}: mean {metric} per country ({better})",
+                       **divergence_colours(metric)), means["iso3"])
     st.dataframe(means.drop(columns="hover").sort_values("value"), hide_index=True,
                  column_config={"value": st.column_config.NumberColumn(metric, format="%.3f")})
 

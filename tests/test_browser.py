@@ -47,7 +47,9 @@ def test_world_map_draws_countries_offline(browser, app_url):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "world_map.png"), full_page=True)
     no_exception(page)
-    assert page.locator(".js-plotly-plot .choroplethlocation").count() >= 40  # the 46 C1 countries of Q164
+    # every one of the 46 C1 countries of the default question, Singapore and Andorra included
+    assert page.locator(".js-plotly-plot").first.locator(".choroplethlocation").count() == 46
+    assert "Not drawn" not in page.inner_text("body")
 
 
 def test_leaderboard_shows_the_table(browser, app_url):
