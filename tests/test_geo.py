@@ -1,7 +1,13 @@
 """The served world map: which countries it can draw, and the note for those it cannot."""
 import pytest
 
-from survey_sim.geo import MAP_FILE, answer_map, countries_with_shape, without_shape, world_map
+from survey_sim.geo import (
+    MAP_FILE,
+    answer_map,
+    countries_with_shape,
+    without_shape,
+    world_map,
+)
 
 SMALL_C1_COUNTRIES = ["AND", "HKG", "MAC", "MDV", "SGP"]  # no shape in plotly's default 1:110m map
 
