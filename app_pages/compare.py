@@ -17,8 +17,12 @@ st.caption("Real survey answer distributions by country or group, and the simula
 
 specs = dataset_specs()
 params = st.query_params  # a shared link restores its view once; the widgets rule after that
-if "dataset" not in st.session_state and params.get("dataset") in specs:
+opening_link = "dataset" not in st.session_state and bool(params)
+not_found = []  # what an opened link asked for that is not there: said, not silently replaced
+if opening_link and params.get("dataset") in specs:
     st.session_state["dataset"] = params["dataset"]
+elif opening_link and "dataset" in params:
+    not_found.append(f"data set “{params['dataset']}”")
 name = st.selectbox("Data set", list(specs), format_func=lambda n: f"{n}: {specs[n].title}", key="dataset")
 dataset = dataset_or_stop(name)
 st.caption(f"Source: {specs[name].source}. Licence: {specs[name].licence}.")
@@ -33,8 +37,13 @@ if "question" not in st.session_state and params.get("q") in tokens:
     st.session_state["question"] = tokens.index(params["q"])
     st.session_state["picked_groups"] = params.get_all("group")
     st.session_state["simulator"] = params.get("sim")
+elif opening_link and "q" in params:
+    not_found.append(f"question “{params['q']}” in {name}")
 chosen = st.selectbox("Question (type to search)", range(len(labels)), format_func=labels.__getitem__, key="question")
 answers = {item.group: item for item in questions[chosen]}
+if opening_link and params.get("q") in tokens:
+    not_found += [f"“{group}” among the groups that answered it" for group in params.get_all("group")
+                  if group not in answers]
 
 groups = sorted(answers)
 is_countries = any(item.iso3 for item in answers.values())
@@ -51,7 +60,12 @@ adapters = [a["name"] for a in list_adapters()]
 simulators = [NO_SIMULATION, ZERO_SHOT, *adapters]
 if st.session_state.get("simulator") not in simulators:
     st.session_state["simulator"] = default_adapter() or NO_SIMULATION
+if opening_link and params.get("sim") and params.get("sim") not in simulators:
+    not_found.append(f"simulator “{params['sim']}”")
 simulator_choice = st.radio("Simulate with", simulators, horizontal=True, key="simulator")
+if not_found:
+    st.warning("This link asked for what is not here: " + "; ".join(not_found) + ". Showing what is.",
+               icon=":material/link_off:")
 st.query_params.from_dict({"dataset": name, "q": tokens[chosen], "group": picked, "sim": simulator_choice})
 
 items = [answers[g] for g in picked]

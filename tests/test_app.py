@@ -367,3 +367,22 @@ def test_the_shipped_shift_adapter_is_every_pages_default(survey_root, tmp_path,
     at.button(key="FormSubmitter:ask-Ask every country").click().run()
     assert not at.exception and "simulated with best" in at.caption[0].value
     assert "no country answered this question" in at.caption[0].value
+
+
+def test_a_link_to_what_is_not_there_says_so(survey_root, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    opened = AppTest.from_file(APP, default_timeout=60)
+    opened.query_params.update({"dataset": "wvs_valid", "q": "Q164", "group": ["Japan", "Atlantis"], "sim": "nope"})
+    opened.run()
+    assert not opened.exception
+    assert opened.multiselect[0].value == ["Japan"]
+    message = opened.warning[0].value
+    assert "“Atlantis”" in message and "“nope”" in message and "Japan" not in message
+    missing = AppTest.from_file(APP, default_timeout=60)
+    missing.query_params.update({"dataset": "atlantis_survey", "q": "Q999"})
+    missing.run()
+    assert not missing.exception
+    assert "data set “atlantis_survey”" in missing.warning[0].value
+    assert "question “Q999” in wvs_valid" in missing.warning[0].value
+    plain = AppTest.from_file(APP, default_timeout=60).run()  # no link: nothing to warn about
+    assert not plain.exception and not plain.warning
