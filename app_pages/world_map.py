@@ -40,8 +40,9 @@ def one_question() -> None:
 
     majority = [int(np.argmax(it.distribution)) for it in items]
     hover = [f"{it.group}<br>most common: {it.options[m]} ({it.distribution[m]:.0%})" for it, m in zip(items, majority)]
+    named = question_name(items[0])  # a map saved or shown on its own still says what was asked
     show_map(answer_map([it.iso3 for it in items], majority, list(items[0].options), hover,
-                        "Real: the most common answer"), [it.iso3 for it in items])
+                        f"Real: the most common answer to {named}"), [it.iso3 for it in items])
 
     left, right = st.columns(2)
     simulators = ["(none)", ZERO_SHOT, *(a["name"] for a in list_adapters())]
@@ -61,9 +62,15 @@ def one_question() -> None:
                   f"<br>simulated: {it.options[int(np.argmax(p))]}" for it, p, s in zip(items, simulated, scores[metric])],
     })
     better = "higher" if higher_is_better(metric) else "lower"
-    show_map(world_map(frame, metric, f"{choice} vs real: {DIVERGENCES[metric]} ({better} is better)",
+    show_map(world_map(frame, metric, f"{choice} vs real on {named}: {DIVERGENCES[metric]} ({better} is better)",
                        **divergence_colours(metric)), frame["iso3"])
     st.caption(f"Simulated answers are the model's predictions, not survey data. {how_it_predicts(adapter)}")
+
+
+def question_name(item, width: int = 70) -> str:
+    """“Q164 How important is God in your life? ...”: the id and the start of the text, for a title."""
+    text = item.question if len(item.question) <= width else item.question[:width - 1].rstrip() + "…"
+    return f"{item.question_id + ' ' if item.question_id else ''}“{text}”"
 
 
 def split_average() -> None:

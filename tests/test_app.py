@@ -3,6 +3,7 @@
 They simulate with the weightless "dummy" backend (simulator.py): what is tested here is the
 pages, not the model. One test runs the real default model end to end.
 """
+import json
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,10 @@ def test_world_map_scores_one_question_with_either_metric(survey_root, tmp_path,
     assert not at.exception and len(at.get("plotly_chart")) == 1  # the real majority answers
     at.selectbox(key="map_simulator").set_value("zero-shot (dummy)").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    asked = at.selectbox(key="map_question").format_func(at.selectbox(key="map_question").value).split()[0]
+    assert titles[0].startswith(f"Real: the most common answer to {asked} “")  # each map names its question
+    assert f"vs real on {asked} “" in titles[1]
     at.radio(key="map_metric").set_value("emd").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
 
