@@ -3,11 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from survey_sim import data_efficiency, paper_report
+from survey_sim.bootstrap import clear_winners, mean_intervals
 from survey_sim.charts import data_efficiency_figure, leaderboard_bars
 from survey_sim.leaderboard import (
     DEFAULT_METRIC,
     FILL_COMMANDS,
-    best_cells,
     coverage_cells,
     higher_is_better,
     leaderboard_rows,
@@ -21,6 +21,21 @@ from survey_sim.results import REFERENCE_RESULTS, results_path, shown_results
 
 def describe(metric: str) -> str:
     return f"{metric}: {METRICS[metric].description}" if metric in METRICS else metric
+
+
+@st.cache_data(show_spinner="Bootstrapping the intervals...")
+def uncertainty(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The low and high ends of each mean's 95% interval, and the clear winners, shaped as the
+    means table (a few seconds on a large store, so once per store and metric)."""
+    means = wide(leaderboard_rows(results, metric), "mean")
+    intervals = mean_intervals(results, metric)
+    low, high = (wide(intervals, end).reindex_like(means) for end in ("low", "high"))
+    return low, high, clear_winners(results, means, metric)
+
+
+def cell(mean: float, low: float, high: float) -> str:
+    """"0.762 [0.751, 0.773]", or "–" where the method was not run (the grid would write "None")."""
+    return "–" if pd.isna(mean) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def store_tables(results: pd.DataFrame, store) -> None:
@@ -37,13 +52,17 @@ def store_tables(results: pd.DataFrame, store) -> None:
 
     st.subheader(f"{metric}, methods x splits")
     means = wide(rows, "mean")
-    shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")  # text: the grid would write "None" for NaN
-    if better is not None:  # bold the best method of each split
-        bold = best_cells(means, better).replace({True: "font-weight: bold", False: ""})
+    low, high, winners = uncertainty(results, metric)
+    shown = pd.DataFrame({test: [cell(m, lo, hi) for m, lo, hi in zip(means[test], low[test], high[test])]
+                          for test in means.columns}, index=means.index)
+    if better is not None:  # bold a split's best only where it beats the runner-up beyond the noise
+        bold = winners.replace({True: "font-weight: bold", False: ""})
         shown = shown.style.apply(lambda _: bold, axis=None)
     st.dataframe(shown)
-    st.caption(f"{'Higher' if better else 'Lower'} is better; bold: the best in each column; –: not run on that split."
-               if better is not None else "–: not run on that split.")
+    st.caption("Mean [95% bootstrap interval, resampling questions]; –: not run on that split. " +
+               (f"{'Higher' if better else 'Lower'} is better; bold: the best of a column, only where the paired 95% "
+                "interval of its difference from the runner-up, on the rows both scored, excludes zero (compare any "
+                "two with `survey-sim compare`)." if better is not None else ""))
     st.plotly_chart(leaderboard_bars(rows, metric))
 
     st.subheader("Rows scored")

@@ -71,11 +71,16 @@ def labelled(results: pd.DataFrame) -> pd.DataFrame:
         test=results["dataset"] + ":" + results["split"])
 
 
+def question_keys(rows: pd.DataFrame) -> pd.Series:
+    """What identifies a row's question: its id, else its text (a reference store keeps ids only)."""
+    return rows["question_id"].fillna(rows["question"]) if "question" in rows else rows["question_id"]
+
+
 def paired_rows(results: pd.DataFrame, a: str, b: str, test: str, metric: str) -> pd.DataFrame:
     """Columns question, value_a, value_b: the rows of `test` both methods scored on `metric`."""
     rows = labelled(results)
     rows = rows[(rows["test"] == test) & (rows["metric"] == metric)]
-    rows = rows.assign(question_key=rows["question_id"].fillna(rows["question"]))
+    rows = rows.assign(question_key=question_keys(rows))
     keys = ["question_key", "group"]
     sides = []
     for name in (a, b):
@@ -133,3 +138,40 @@ def compare(results: pd.DataFrame, a: str, b: str, test: str | Sequence[str], me
     return Comparison(a, b, test, metric, float(rows["value_a"].mean()), float(rows["value_b"].mean()),
                       float(sums.sum() / counts.sum()), float(low), float(high), len(rows), len(sums),
                       float(skill), float(skill_low), float(skill_high))
+
+
+def mean_intervals(results: pd.DataFrame, metric: str = "1-jsd_paper", n_bootstrap: int = N_BOOTSTRAP,
+                   seed: int = 0) -> pd.DataFrame:
+    """Columns method, test, low, high: each method's mean on each test with its 95% bootstrap
+    interval, resampling questions (as the leaderboard labels methods and tests)."""
+    rows = labelled(results)
+    rows = rows[rows["metric"] == metric]
+    rows = rows.assign(question_key=question_keys(rows))
+    per_question = rows.groupby(["label", "test", "question_key"])["value"].agg(["sum", "count"]).reset_index()
+    rng = np.random.default_rng(seed)
+    out = []
+    for (label, test), group in per_question.groupby(["label", "test"], sort=False):
+        sums, counts = group["sum"].to_numpy(), group["count"].to_numpy()
+        draws = rng.integers(0, len(sums), size=(n_bootstrap, len(sums)))
+        low, high = np.percentile(sums[draws].sum(axis=1) / counts[draws].sum(axis=1), [2.5, 97.5])
+        out.append({"method": label, "test": test, "low": float(low), "high": float(high)})
+    return pd.DataFrame(out, columns=["method", "test", "low", "high"])
+
+
+def clear_winners(results: pd.DataFrame, means: pd.DataFrame, metric: str = "1-jsd_paper") -> pd.DataFrame:
+    """True where a cell of `means` (methods down, tests across) is the best of its column *and*
+    beats the runner-up: the paired 95% interval of their difference, on the rows both scored,
+    excludes zero. A lead inside the noise is no win, so nothing in that column is marked."""
+    higher = higher_is_better(metric) is not False
+    marked = pd.DataFrame(False, index=means.index, columns=means.columns)
+    for test in means.columns:
+        ranked = means[test].dropna().sort_values(ascending=not higher)
+        if len(ranked) < 2:
+            continue
+        best, runner_up = ranked.index[:2]
+        try:
+            verdict = compare(results, best, runner_up, test, metric).verdict
+        except ValueError:  # no rows in common: no paired comparison to make
+            continue
+        marked.loc[best, test] = verdict == "A better"
+    return marked

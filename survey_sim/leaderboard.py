@@ -73,11 +73,6 @@ def wide(rows: pd.DataFrame, values: str) -> pd.DataFrame:
     return table
 
 
-def best_cells(table: pd.DataFrame, higher: bool) -> pd.DataFrame:
-    """True where a cell holds the best value of its column (every tied cell counts)."""
-    return table.eq(table.max() if higher else table.min(), axis=1)
-
-
 def coverage_cells(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows scored per (method, test) as text, with the share of the split when not all of it."""
     def cell(n, share):

@@ -99,6 +99,8 @@ def test_leaderboard_page_shows_methods_by_splits(tmp_path, monkeypatch):
     table = at.dataframe[0].value  # means
     assert list(table.index) == ["uniform", "zero_shot (smollm2-135m)", "adapter:mine"]
     assert list(table.columns) == ["wvs:C1-Q2", "wvs:C1-Q3"]
+    assert table.loc["adapter:mine", "wvs:C1-Q2"] == "1.000 [1.000, 1.000]"  # mean [95% interval over questions]
+    assert table.loc["adapter:mine", "wvs:C1-Q3"] == "–"
     assert at.dataframe[1].value.loc["zero_shot (smollm2-135m)", "wvs:C1-Q2"] == "2 (50.0%)"
     assert at.get("plotly_chart") and at.get("download_button")
     at.selectbox(key="leaderboard_metric").set_value("emd").run()

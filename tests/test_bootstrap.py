@@ -98,3 +98,49 @@ def test_the_compare_command_pools_folds_on_request(tmp_path, capsys):
     assert main(["compare", "adapter:m-fold{fold}", "b", *tests, "--store", str(path), "--pool"]) == 0
     out = capsys.readouterr().out
     assert "fold0 + wvs:C1-Q1:fold1" in out and "over 12 rows, 6 questions" in out and "+0.050" in out
+
+
+def test_the_leaderboard_marks_a_best_mean_only_where_it_beats_the_runner_up_beyond_the_noise():
+    from small_results import small_store
+
+    from survey_sim.bootstrap import clear_winners, mean_intervals
+    from survey_sim.leaderboard import leaderboard_rows, wide
+
+    store = small_store()
+    intervals = mean_intervals(store, "1-jsd_paper").set_index(["method", "test"])
+    low, high = intervals.loc[("adapter:mine", "wvs:C1-Q2")]
+    assert low == high == 1.0  # perfect on every question: no spread
+    low, high = intervals.loc[("uniform", "wvs:C1-Q2")]
+    assert low < high  # two questions of different difficulty
+    means = wide(leaderboard_rows(store, "1-jsd_paper"), "mean")
+    marked = clear_winners(store, means, "1-jsd_paper")
+    # C1-Q2: the perfect adapter leads zero-shot, but on their one common row they tie: no mark
+    assert not marked["wvs:C1-Q2"].any()
+    assert not marked["wvs:C1-Q3"].any()  # one method alone: nothing to beat
+
+
+def test_a_best_mean_that_beats_the_runner_up_on_every_question_is_marked():
+    from survey_sim.bootstrap import clear_winners
+    from survey_sim.data import SurveyItem
+    from survey_sim.evaluation import tidy_scores
+    from survey_sim.leaderboard import leaderboard_rows, wide
+
+    test = [SurveyItem(survey="wvs", question_id=f"Q{q}", question=f"Q{q}?", options=("Yes", "No"), lang="en",
+                       group=group, iso3=None, distribution=np.array([0.7 + q / 100, 0.3 - q / 100]))
+            for q in range(12) for group in ("France", "Peru")]
+    runs = {"close": [it.distribution * 0.9 + 0.05 for it in test], "uniform": [np.array([0.5, 0.5])] * len(test),
+            "far": [np.array([0.1, 0.9])] * len(test)}
+    store = pd.concat([tidy_scores(test, p, method=m, dataset="wvs", split="C1-Q2") for m, p in runs.items()])
+    for metric in ("1-jsd_paper", "emd"):  # higher is better, then lower
+        marked = clear_winners(store, wide(leaderboard_rows(store, metric), "mean"), metric)
+        assert marked["wvs:C1-Q2"].to_dict() == {"close": True, "uniform": False, "far": False}, metric
+
+
+def test_intervals_and_comparisons_work_on_a_store_that_keeps_question_ids_only():
+    from small_results import small_store
+
+    from survey_sim.bootstrap import compare, mean_intervals
+
+    store = small_store().drop(columns="question")  # as results/reference.parquet keeps it
+    assert len(mean_intervals(store, "1-jsd_paper")) == 4
+    assert compare(store, "adapter:mine", "uniform", "wvs:C1-Q2").rows == 4

@@ -5,7 +5,7 @@ import pytest
 
 from small_results import small_store, write_small_store
 from survey_sim.cli import main
-from survey_sim.leaderboard import (best_cells, coverage_cells, leaderboard_rows, leaderboard_text, method_label,
+from survey_sim.leaderboard import (coverage_cells, leaderboard_rows, leaderboard_text, method_label,
                                     results_command, store_metrics, wide)
 from survey_sim.results import load_results, results_path
 
@@ -38,13 +38,6 @@ def test_wide_table_has_a_gap_where_a_method_was_not_run():
     cells = coverage_cells(rows)
     assert cells.loc["zero_shot (smollm2-135m)", "wvs:C1-Q2"] == "2 (50.0%)"
     assert cells.loc["uniform", "wvs:C1-Q2"] == "4" and cells.loc["adapter:mine", "wvs:C1-Q3"] == "-"
-
-
-def test_best_cells_follow_the_metric_direction():
-    jsd, emd = (wide(leaderboard_rows(small_store(), m), "mean") for m in ("1-jsd", "emd"))
-    assert best_cells(jsd, higher=True)["wvs:C1-Q2"].tolist() == [False, True, True]  # tied at 1.0
-    assert best_cells(emd, higher=False)["wvs:C1-Q2"].tolist() == [False, True, True]
-    assert best_cells(jsd, higher=True)["wvs:C1-Q3"].tolist() == [True, False, False]  # NaN is never best
 
 
 def test_metrics_in_registry_order_and_unknown_metric_names_the_choices():
