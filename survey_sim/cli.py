@@ -540,10 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_command(args) -> int:
-    from .sharding import finish
+    from .sharding import exit_launched, finish
 
     code = args.run(args)
     finish()  # under `accelerate launch`: every process done before any exits
+    exit_launched(code)  # and then gone, before the interpreter's teardown can trip on gloo
     return code
 
 

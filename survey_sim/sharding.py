@@ -12,6 +12,7 @@ Run as one process (no launcher), nothing is split and accelerate's state is nev
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -67,3 +68,18 @@ def finish() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def exit_launched(code: int) -> None:
+    """Under a launcher, end this process now, all work done and the group closed: the
+    interpreter's own teardown can still meet one of gloo's threads and abort ("terminate called
+    without an active exception", exit code -6, seen in CI even after `finish`). Output is flushed
+    first; nothing is left to clean up."""
+    if not launched():
+        return
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
