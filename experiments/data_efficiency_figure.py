@@ -17,6 +17,14 @@ from survey_sim.data_efficiency import TABLE, data_efficiency_table
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def seed_counts(table) -> str:
+    """"2 seeds" when every share has as many, else "seeds per share: 10% 2, 25% 2, 50% 1, 100% 1"."""
+    counts = table.groupby("fraction")["seed"].nunique()
+    if counts.nunique() == 1:
+        return f"{counts.iloc[0]} seed{'s' if counts.iloc[0] > 1 else ''}"
+    return "seeds per share: " + ", ".join(f"{f:.0%} {n}" for f, n in counts.items())
+
+
 def main(folder: str = "models/results/data_efficiency") -> int:
     try:
         table = data_efficiency_table(ROOT / folder)
@@ -29,9 +37,8 @@ def main(folder: str = "models/results/data_efficiency") -> int:
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     png = ROOT / "docs" / "data_efficiency.png"
     figure = data_efficiency_figure(table)
-    seeds = table["seed"].nunique()
     figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries "
-                               f"({seeds} seed{'s' if seeds > 1 else ''} so far)")
+                               f"({seed_counts(table)} so far; bars: min to max)")
     figure.write_image(png, width=900, height=520, scale=1)
     print(f"wrote {png}")
     return 0
