@@ -37,8 +37,9 @@ def main(folder: str = "models/results/data_efficiency") -> int:
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     png = ROOT / "docs" / "data_efficiency.png"
     figure = data_efficiency_figure(table)
-    figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries "
-                               f"({seed_counts(table)} so far; bars: min to max)")
+    figure.update_layout(title="Unseen countries (fold 0, C1-Q1): trained on a share of the training countries"
+                               f"<br><sup>{seed_counts(table)} so far; bars: min to max over seeds</sup>",
+                         margin=dict(t=80))
     figure.write_image(png, width=900, height=520, scale=1)
     print(f"wrote {png}")
     return 0
