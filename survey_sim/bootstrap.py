@@ -64,7 +64,10 @@ class Comparison:
 
 
 def labelled(results: pd.DataFrame) -> pd.DataFrame:
-    """The store's rows with the leaderboard's method label and "dataset:split" test name."""
+    """The store's rows with the leaderboard's method label and "dataset:split" test name (rows
+    labelled already are returned as they are: a caller comparing many pairs labels once)."""
+    if {"label", "test"} <= set(results.columns):
+        return results
     return results.assign(
         label=[method_label(m, mo, a) for m, mo, a in
                zip(results["method"], results["model"].fillna(""), results["adapter"].fillna(""))],
@@ -163,6 +166,7 @@ def clear_winners(results: pd.DataFrame, means: pd.DataFrame, metric: str = "1-j
     beats the runner-up: the paired 95% interval of their difference, on the rows both scored,
     excludes zero. A lead inside the noise is no win, so nothing in that column is marked."""
     higher = higher_is_better(metric) is not False
+    results = labelled(results)  # once, not once per comparison
     marked = pd.DataFrame(False, index=means.index, columns=means.columns)
     for test in means.columns:
         ranked = means[test].dropna().sort_values(ascending=not higher)

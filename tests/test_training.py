@@ -305,7 +305,8 @@ from survey_sim.training.run import train
 from test_training import ITEMS
 config = TrainConfig(name="ddp", model={model!r}, max_steps=2, batch_size=2, lora_dropout=0.0, compile=False)
 result = train(config, items=(ITEMS, ITEMS[:2]), adapters_root={out!r} + "/adapters", runs_root={out!r} + "/runs")
-print("WORLD", __import__("torch").distributed.get_world_size() if __import__("torch").distributed.is_initialized() else 1)
+# one write per process: the two ranks finish together, and print's separate pieces interleave
+print(f"WORLD {{__import__('torch').distributed.get_world_size() if __import__('torch').distributed.is_initialized() else 1}}", flush=True)
 """
 
 

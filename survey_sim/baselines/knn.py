@@ -61,10 +61,10 @@ def knn(items: Sequence[SurveyItem], context: Context) -> list[Prediction]:
     vectors = dict(zip(questions, embed(questions)))
     by_group: dict[tuple, list] = {}
     for item in train:
-        by_group.setdefault((item.iso3 or item.group, item.n_options), []).append(item)
+        by_group.setdefault((item.group_key, item.n_options), []).append(item)
     predictions = []
     for item in items:
-        pool = [o for o in by_group.get((item.iso3 or item.group, item.n_options), []) if o.key != item.key]
+        pool = [o for o in by_group.get((item.group_key, item.n_options), []) if o.key != item.key]
         if not pool:
             predictions.append(None)
             continue

@@ -64,10 +64,10 @@ def train_prior(items: Sequence[SurveyItem], context: Context) -> list[Predictio
 def country_prior(items: Sequence[SurveyItem], context: Context, w: float = 5.0) -> list[Prediction]:
     by_group = defaultdict(list)
     for item in context.train:
-        by_group[(item.iso3 or item.group, item.n_options)].append(item.distribution)
+        by_group[(item.group_key, item.n_options)].append(item.distribution)
     predictions = []
     for item, prior in zip(items, train_prior(items, context), strict=True):
-        own = by_group.get((item.iso3 or item.group, item.n_options), [])
+        own = by_group.get((item.group_key, item.n_options), [])
         if prior is None:  # no training question has this many options: nothing to shrink towards
             predictions.append(mean_of(own))
         else:

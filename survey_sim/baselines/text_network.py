@@ -12,7 +12,6 @@ from torch import nn
 
 from ..data import SurveyItem
 from . import knn
-from .text_prior import group_key
 
 LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 0.01
@@ -59,7 +58,7 @@ def encode(items: Sequence[SurveyItem], texts: TextTable, groups: dict[str, int]
         mask[row, :k] = True
         shares[row, :k] = torch.as_tensor(item.distribution, dtype=torch.float32)
     question = torch.tensor([texts.index[item.question] for item in items])
-    group = torch.tensor([groups.get(group_key(item), len(groups)) for item in items])
+    group = torch.tensor([groups.get(item.group_key, len(groups)) for item in items])
     return Encoded(table, options, question, mask, group, shares)
 
 
@@ -133,7 +132,7 @@ def fitted_text_prior(train: Sequence[SurveyItem], rank: int, hidden: int, epoch
     """The text prior of these training rows, fitted once per process for the same rows and settings."""
     key = (fingerprint(train), rank, hidden, epochs, seeds, seed)
     if key not in _FITTED:
-        texts, groups = TextTable(), {g: i for i, g in enumerate(sorted({group_key(it) for it in train}))}
+        texts, groups = TextTable(), {g: i for i, g in enumerate(sorted({it.group_key for it in train}))}
         data = encode(train, texts, groups)
         nets = [fit(data, len(groups), rank, hidden, epochs, seed=seed + s) for s in range(seeds)]
         _FITTED.clear()  # one at a time: a fit holds its embeddings
@@ -144,6 +143,6 @@ def fitted_text_prior(train: Sequence[SurveyItem], rank: int, hidden: int, epoch
 def fingerprint(items: Sequence[SurveyItem]) -> str:
     digest = hashlib.sha256()
     for it in items:
-        digest.update(repr((it.survey, it.question, it.options, group_key(it))).encode())
+        digest.update(repr((it.survey, it.question, it.options, it.group_key)).encode())
         digest.update(np.asarray(it.distribution, dtype=np.float64).tobytes())
     return digest.hexdigest()

@@ -30,10 +30,6 @@ from ..data import SurveyItem
 from ..methods import Context, Prediction, register_method
 
 
-def group_key(item: SurveyItem) -> str:
-    return item.iso3 or item.group
-
-
 @register_method("text_prior", "Learnt from the training rows: what the options say (sentence embeddings of each "
                                "option and of option x question, position) plus a rank-r vector per training "
                                "country; tried as a prior for unseen questions, it lost to train_prior on "
@@ -68,8 +64,8 @@ def learned_priors(items: Sequence[SurveyItem], context: Context) -> tuple[list[
     unseen = [item for item, prior in zip(items, known, strict=True) if prior is None]
     learnt = iter(text_prior(unseen, context) if unseen else [])
     priors = [prior if prior is not None else next(learnt) for prior in known]
-    groups = {group_key(it) for it in context.train if it.options}
-    has_vector = [prior is None and item.options is not None and group_key(item) in groups
+    groups = {it.group_key for it in context.train if it.options}
+    has_vector = [prior is None and item.options is not None and item.group_key in groups
                   for item, prior in zip(items, known, strict=True)]
     priors = [p if p is not None else u for p, u in zip(priors, uniform(items, context), strict=True)]
     return priors, has_vector

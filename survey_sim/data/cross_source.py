@@ -49,18 +49,14 @@ class CountryCheck:
         return self.checked >= MIN_CHECKED
 
 
-def _key(item: SurveyItem) -> str:
-    return item.iso3 or item.group
-
-
 def check_against_paper(goqa: Iterable[SurveyItem], paper: Iterable[SurveyItem]) -> list[CountryCheck]:
     """One CountryCheck per GlobalOpinionQA country that the paper's files hold rows for."""
     reference: dict[str, dict[str, np.ndarray]] = defaultdict(dict)   # question id -> country -> shares
     for item in paper:
-        reference[item.question_id][_key(item)] = item.distribution
+        reference[item.question_id][item.group_key] = item.distribution
     checked, own, other = Counter(), Counter(), defaultdict(Counter)
     for item in goqa:
-        country, rows = _key(item), reference.get(item.question_id, {})
+        country, rows = item.group_key, reference.get(item.question_id, {})
         if country not in rows or len(rows[country]) != item.n_options:
             continue
         checked[country] += 1
@@ -99,8 +95,8 @@ def duplicate_pairs(items: Sequence[SurveyItem], countries: Iterable[str]) -> li
     wanted = set(countries)
     by_question: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     for item in items:
-        if _key(item) in wanted:
-            by_question[item.question_id][_key(item)] = item.distribution
+        if item.group_key in wanted:
+            by_question[item.question_id][item.group_key] = item.distribution
     shared, identical = Counter(), Counter()
     for rows in by_question.values():
         names = sorted(rows)

@@ -63,7 +63,7 @@ def raw_items(root: Path, names: list[str]) -> tuple[list[SurveyItem], LoadRepor
         report.dropped += [f"{spec.path} {reason}" for reason in dataset.reports[0].dropped]
         report.rows_read += dataset.reports[0].rows_read
         for item in dataset:
-            key = (item.question, item.iso3 or item.group)
+            key = (item.question, item.group_key)
             first = kept.get(key)
             if first is None:
                 kept[key] = item
@@ -162,7 +162,7 @@ def quarantine(goqa: list[SurveyItem], paper: list[SurveyItem], report: LoadRepo
     for check in checks:
         if check.quarantined:
             report.warnings.append(f"QUARANTINED {check.country}: {check.evidence}; its GlobalOpinionQA rows are left out")
-    unchecked = sorted({it.iso3 or it.group for it in goqa} - {c.country for c in checks if c.checkable})
+    unchecked = sorted({it.group_key for it in goqa} - {c.country for c in checks if c.checkable})
     pairs = duplicate_pairs(goqa, unchecked)
     for pair in pairs:
         verdict = "both QUARANTINED" if pair.suspicious else "kept"
@@ -176,7 +176,7 @@ def quarantine(goqa: list[SurveyItem], paper: list[SurveyItem], report: LoadRepo
         f"({', '.join(unchecked)}) and were checked against each other for copied distributions "
         f"({len(pairs)} pairs share any)")
     report.quarantined = sorted(out)
-    return [it for it in goqa if (it.iso3 or it.group) not in out]
+    return [it for it in goqa if it.group_key not in out]
 
 
 def merge_sources(sources: list[tuple[str, list[SurveyItem]]], report: LoadReport) -> list[SurveyItem]:
@@ -188,7 +188,7 @@ def merge_sources(sources: list[tuple[str, list[SurveyItem]]], report: LoadRepor
     overlap: Counter = Counter()
     for source, items in sources:
         for item in items:
-            key = (item.question_id, item.iso3 or item.group)
+            key = (item.question_id, item.group_key)
             if key in merged:
                 first, kept = merged[key]
                 overlap[first, source] += 1
@@ -221,7 +221,7 @@ def build_pew(spec: DatasetSpec, root: Path) -> Dataset:
     kept: dict[tuple, SurveyItem] = {}
     replaced = conflicts = 0
     for item in [*paper, *goqa]:   # the paper's copy first ...
-        key = (item.question, item.iso3 or item.group)
+        key = (item.question, item.group_key)
         first = kept.get(key)
         if first is None:
             kept[key] = item
@@ -255,7 +255,7 @@ def repair_split_options(items: list[SurveyItem], whole: dict, report: LoadRepor
             continue
         actions[fixed.action if fixed.item else "dropped"] += 1
         if fixed.action != "spelling":
-            split.add((item.question, item.iso3 or item.group))
+            split.add((item.question, item.group_key))
         if fixed.item is None:
             report.dropped.append(f"{item.source} row {item.row} ({item.group}): {fixed.action}")
         else:
@@ -283,13 +283,13 @@ def build_wvs_zh(spec: DatasetSpec, root: Path) -> Dataset:
     `WV7_Chinese.jsonl` has the question with as many answers as the English row."""
     zh_spec = dataset_spec("wvs_valid_zh")
     valid_zh = load_file(root / zh_spec.path, zh_spec)
-    have = {(it.question_id, it.iso3 or it.group) for it in valid_zh}
+    have = {(it.question_id, it.group_key) for it in valid_zh}
     codebook = load_codebook(root / "wvs7-codebook")
     report = LoadReport(source="wvs rows with WV7_Chinese.jsonl texts")
     items = []
     for item in cached_build("wvs", str(root)):
         report.rows_read += 1
-        if (item.question_id, item.iso3 or item.group) in have:
+        if (item.question_id, item.group_key) in have:
             continue
         question = codebook.get(number_of(item.question_id))
         if question is None or not question.zh_question or len(question.zh_choices or ()) != item.n_options:

@@ -76,6 +76,11 @@ class SurveyItem:
         """Identity of the question: its id where known, else its text."""
         return (self.survey, self.question_id or self.question)
 
+    @property
+    def group_key(self) -> str:
+        """Identity of the group: its ISO code where it is a country, else its name."""
+        return self.iso3 or self.group
+
 
 @dataclass
 class LoadReport:
