@@ -15,6 +15,7 @@ navigation = st.navigation([
     st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", default=True),
     st.Page("app_pages/world_map.py", title="World map", icon=":material/public:"),
     st.Page("app_pages/ask_the_world.py", title="Ask the world", icon=":material/travel_explore:"),
+    st.Page("app_pages/robustness.py", title="Robustness", icon=":material/verified:"),
     st.Page("app_pages/fine_tune.py", title="Fine-tune", icon=":material/model_training:"),
     st.Page("app_pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),

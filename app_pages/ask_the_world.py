@@ -2,19 +2,28 @@
 country would answer it. Nothing on this page is survey data."""
 import time
 
+import numpy as np
 import streamlit as st
 
+from survey_sim import robustness
 from survey_sim.ask import EXAMPLE_OPTIONS, EXAMPLE_QUESTION, answers_table, country_items, known_countries, parse_options
-from survey_sim.geo import answer_map, world_map
+from survey_sim.geo import TIE, TIE_MARGINS, answer_map, world_map
 from survey_sim.adapters import list_adapters
 from survey_sim.models import fast_dtype
 
-from app_pages.shared import (dataset_or_stop, default_adapter, how_it_predicts, show_map, simulate, simulator_or_stop,
-                              zero_shot_label)
+from app_pages.shared import (dataset_or_stop, default_adapter, how_it_predicts, show_collapse, show_map, simulate,
+                              simulator_or_stop, zero_shot_label)
 
 ZERO_SHOT = zero_shot_label()
-PRECISION_HELP = ("bfloat16 runs several times faster on this hardware and moves each answer share by about one "
-                  "percentage point; float32 matches the other pages and the evaluations exactly.")
+PRECISION_HELP = ("bfloat16 runs two to three times faster on this hardware and moves an answer share by up to 3.4 "
+                  "points on such questions (measured against float32), so answers closer than 3 points are drawn "
+                  "as ties; float32 matches the other pages and the evaluations exactly.")
+
+
+@st.cache_data(show_spinner=False)
+def typical_spread(n_options: int) -> float:
+    """How much real countries differ on WVS questions with as many options (the collapse check's bar)."""
+    return robustness.typical_real_spread(dataset_or_stop("wvs"), n_options)
 
 
 @st.cache_resource(show_spinner="Finding the countries the model knows...")
@@ -55,7 +64,8 @@ simulator_or_stop(adapter, dtype)  # loaded once per server; not part of the tim
 started = time.perf_counter()
 with st.spinner(f"Simulating {len(items)} countries..."):
     # No country answered this question: a shift adapter's prior is the WVS share per option position.
-    table = answers_table(items, simulate(adapter, items, known=dataset_or_stop("wvs"), dtype=dtype))
+    table = answers_table(items, simulate(adapter, items, known=dataset_or_stop("wvs"), dtype=dtype),
+                          margin=TIE_MARGINS[dtype])
 st.caption(f"{len(items)} countries simulated with {simulator_choice} ({dtype}) in {time.perf_counter() - started:.1f} s "
            "(predictions are cached: asking again is instant). " + how_it_predicts(adapter, surveyed=False))
 
@@ -63,7 +73,21 @@ options = list(items[0].options)
 hover = [f"{country}<br>most likely: {answer} ({share:.0%})" for country, answer, share
          in zip(table["country"], table["most likely answer"], table[options].max(axis=1))]
 show_map(answer_map(table["iso3"].tolist(), table["majority"].tolist(), options, hover,
-                    f"Simulated: the most likely answer to “{question.strip()[:90]}”"), table["iso3"])
+                    f"Simulated: the most likely answer to “{question.strip()[:90]}”", tie_margin=TIE_MARGINS[dtype]),
+         table["iso3"])
+ties = int((table["majority"] == TIE).sum())
+if ties:
+    st.caption(f"{ties} countries are drawn as ties: their top answers are within {TIE_MARGINS[dtype] * 100:g} "
+               f"points of each other{', as far as bfloat16 can move a share' if dtype != 'float32' else ''}.")
+
+reference = typical_spread(len(options))
+if np.isfinite(reference):
+    show_collapse(robustness.against_reference([table[options].to_numpy()[i] for i in range(len(table))], reference,
+                                               f"the median real WVS question with {len(options)} options"),
+                  f"{simulator_choice}, {len(items)} countries")
+else:
+    st.caption(f"No WVS question with {len(options)} options was asked in enough countries to say how much real "
+               "countries differ on such a question.")
 
 option = st.selectbox("Share choosing", options, key="ask_option")
 table["share hover"] = [f"{c}<br>{option}: {s:.0%}" for c, s in zip(table["country"], table[option])]

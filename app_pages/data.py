@@ -6,27 +6,9 @@ import streamlit as st
 from survey_sim.data import DataError, dataset_specs, user_import
 from survey_sim.data.report import dataset_summary, items_table, split_counts, unmapped_groups
 from survey_sim.data.countries import is_non_national
-from survey_sim.data.uploads import MAX_BYTES, list_uploads, load_upload, save_upload, uploads_dir
+from survey_sim.data.uploads import MAX_BYTES, list_uploads, save_upload, uploads_dir
 
-from app_pages.shared import dataset_or_stop
-
-UPLOAD = "upload:"  # prefix of uploads among the data set choices; manifest names have no colon
-
-
-@st.cache_resource(show_spinner="Loading the upload...")
-def cached_upload(name: str, folder: str, modified: float):
-    return load_upload(name, folder)  # `modified` in the key: a replaced upload is loaded afresh
-
-
-def upload_or_stop(name: str):
-    """The stored upload, or an error message (never a traceback) and the end of the page."""
-    path = uploads_dir() / name
-    try:
-        return cached_upload(name, str(path.parent), path.stat().st_mtime)
-    except (ValueError, OSError) as err:  # DataError, bad bytes, gone: edited or removed by hand since stored
-        st.error(str(err))
-        st.stop()
-
+from app_pages.shared import UPLOAD, dataset_or_stop, dataset_title
 
 def problems_box(err: DataError) -> None:
     shown = "\n".join(err.problems[:50]) + (f"\n... and {len(err.problems) - 50} more" if len(err.problems) > 50 else "")
@@ -61,7 +43,7 @@ def upload_section() -> None:
 def show_dataset(choice: str, specs: dict):
     """Source and licence of the chosen data set (or upload), and the loaded data set."""
     if choice.startswith(UPLOAD):
-        dataset = upload_or_stop(choice.removeprefix(UPLOAD))
+        dataset = dataset_or_stop(choice)
         st.markdown(f"**Source:** your upload, `{uploads_dir() / dataset.name}`")
         return dataset
     spec = specs[choice]
@@ -85,14 +67,13 @@ with browse_tab:
     choices = [*specs, *(UPLOAD + n for n in list_uploads())]
     if st.session_state.get("data_dataset") not in choices:  # e.g. an upload removed by hand
         st.session_state.pop("data_dataset", None)
-    choice = st.selectbox("Data set", choices, key="data_dataset", format_func=lambda n: (
-        f"{n.removeprefix(UPLOAD)} (your upload)" if n.startswith(UPLOAD) else f"{n}: {specs[n].title}"))
+    choice = st.selectbox("Data set", choices, key="data_dataset", format_func=dataset_title)
     dataset = show_dataset(choice, specs)
     st.dataframe(pd.DataFrame([dataset_summary(dataset)]), hide_index=True)
     with st.expander(f"Rows ({len(dataset):,})", expanded=choice.startswith(UPLOAD)):
         st.dataframe(items_table(dataset), hide_index=True)
 
-    splits = split_counts(dataset)
+    splits = split_counts(dataset) if not choice.startswith(UPLOAD) else []  # WVS's splits mean nothing for it
     if len(splits):
         st.subheader("Splits")
         st.dataframe(splits, hide_index=True)

@@ -1,4 +1,4 @@
-"""Fine-tune: start a LoRA run in the background, watch it, cancel it.
+"""Fine-tune: start a LoRA run in the background, watch it, cancel it, evaluate the adapter.
 
 Runs are jobs of `survey_sim.jobs`: a separate process each, one at a time, so they survive
 page reloads and closed browsers. A finished run is an adapter that every page can use.
@@ -97,6 +97,8 @@ def show_active(job: Job, queue: JobQueue) -> None:
     step, max_steps = status.get("step") or 0, status.get("max_steps") or 0
     if job.state == "queued":
         st.info("Queued: it starts when the run before it ends (one run at a time uses the machine).")
+    elif job.kind == "evaluate":
+        st.progress(0.0, text=f"scoring {job.config['adapter']} (progress in the log below)...")
     elif not max_steps:
         st.progress(0.0, text=f"{status.get('state', 'starting')}: loading data and model...")
     else:
@@ -116,17 +118,44 @@ def show_active(job: Job, queue: JobQueue) -> None:
 
 
 def history_table(jobs: list[Job]) -> pd.DataFrame:
-    def best(job):
-        return (job.status().get("best") or {}).get("eval_1-jsd_paper")
+    def best(job):  # NaN, not None: a run that never validated shows an empty cell
+        return (job.status().get("best") or {}).get("eval_1-jsd_paper", float("nan"))
+
+    def data(job):
+        if job.kind == "evaluate":
+            return job.config["command"][job.config["command"].index("--test") + 1]
+        return f"{job.config['dataset']}:{job.config['train_split']}"
 
     return pd.DataFrame({
-        "job": [j.id for j in jobs], "adapter": [j.name for j in jobs], "state": [j.state for j in jobs],
+        "job": [j.id for j in jobs], "what": [j.name for j in jobs], "state": [j.state for j in jobs],
         "submitted": [dt.datetime.fromtimestamp(j.created) for j in jobs],
-        "minutes": [round((j.finished - j.started) / 60, 1) if j.finished and j.started else None for j in jobs],
+        "minutes": [round((j.finished - j.started) / 60, 1) if j.finished and j.started else float("nan")
+                    for j in jobs],
         "best validation 1-JSD": [best(j) for j in jobs],
-        "data": [f"{j.config['dataset']}:{j.config['train_split']}" for j in jobs],
+        "data": [data(j) for j in jobs],
         "error": [j.error or "" for j in jobs],
     })
+
+
+def evaluate_button(finished: list[Job], queue: JobQueue) -> None:
+    """Score the latest fine-tuned adapter in the background, so it reaches the Leaderboard
+    without the command line."""
+    trained = [j for j in finished if j.kind == "train" and j.state == "done"]
+    if not trained:
+        return
+    adapter = trained[0].name
+    asked = {j.config.get("adapter") for j in queue.jobs() if j.kind == "evaluate" and j.state != "failed"}
+    if adapter in asked:
+        st.caption(f"{adapter} is evaluated (or queued to be): its scores appear on the Leaderboard.")
+    elif st.button(f"Evaluate {adapter}", key=f"evaluate:{trained[0].id}", icon=":material/leaderboard:",
+                   help="Runs `survey-sim evaluate` on its validation split in the background, as the app "
+                        "predicts with it; the scores go to the Leaderboard."):
+        try:
+            queue.submit_evaluation(adapter)
+        except ValueError as err:
+            st.error(f"Not queued: {err}")
+        else:
+            st.rerun()
 
 
 st.title("Fine-tune")
@@ -146,7 +175,8 @@ if config is not None:
         st.error(f"Not started: {err}")
     else:
         waiting = len(queue.jobs(states=ACTIVE)) - 1
-        st.success(f"Job {job.id} ({job.name}) {'queued behind ' + str(waiting) + ' run(s)' if waiting else 'started'}.")
+        # A toast, not a message that stays: the panel above follows the job from here.
+        st.toast(f"Job {job.id} ({job.name}) submitted" + (f", behind {waiting} run(s)." if waiting else "."))
         st.caption(f"The same on the command line: `survey-sim train --config {job.config_path}`")
 
 
@@ -168,6 +198,7 @@ def jobs_panel():
         st.dataframe(history_table(finished), hide_index=True,
                      column_config={"best validation 1-JSD": st.column_config.NumberColumn(format="%.3f")})
         st.caption("Finished runs are adapters: pick them on the Compare and World map pages.")
+        evaluate_button(finished, queue)
         failed = [j for j in finished if j.state == "failed"]
         if failed:
             with st.expander(f"Log of the last failed run (job {failed[0].id})"):

@@ -13,21 +13,69 @@ def cached_dataset(name: str, root: str):
     return load_dataset(name, root=root)  # shared read-only: items are frozen
 
 
+UPLOAD = "upload:"  # prefix of the user's uploads among the data set choices; manifest names have no colon
+
+
+@st.cache_resource(show_spinner="Loading the upload...")
+def cached_upload(name: str, folder: str, modified: float):
+    from survey_sim.data.uploads import load_upload
+
+    return load_upload(name, folder)  # `modified` in the key: a replaced upload is loaded afresh
+
+
 def dataset_or_stop(name: str):
-    """The data set, or an error message (never a traceback) and the end of the page."""
+    """The data set (a manifest name, or "upload:FILE" for a stored upload), or an error message
+    (never a traceback) and the end of the page."""
+    from survey_sim.data.uploads import uploads_dir
+
     try:
+        if name.startswith(UPLOAD):
+            path = uploads_dir() / name.removeprefix(UPLOAD)
+            return cached_upload(path.name, str(path.parent), path.stat().st_mtime)
         return cached_dataset(name, str(data_root()))
-    except (DataRootNotFound, DataError, FileNotFoundError) as err:
-        st.error(str(err))
+    except (DataRootNotFound, DataError, FileNotFoundError, ValueError, OSError) as err:
+        st.error(str(err))  # an upload edited or removed by hand since it was stored, a missing data root...
         st.stop()
 
 
-def map_datasets() -> dict:
-    """The data sets a world map can show: those whose groups are countries (data/datasets.toml)."""
+def dataset_choices(countries_only: bool = False) -> list[str]:
+    """The data sets a page offers: the manifest's (data/datasets.toml), then the user's uploads
+    ("upload:FILE"). `countries_only`: those a world map can show (groups with ISO codes)."""
+    from survey_sim.data.uploads import list_uploads
     from survey_sim.warmup import map_dataset_names
 
-    specs = dataset_specs()
-    return {name: specs[name] for name in map_dataset_names()}
+    manifest = map_dataset_names() if countries_only else list(dataset_specs())
+    uploads = [UPLOAD + name for name in list_uploads()]
+    if countries_only:
+        uploads = [choice for choice in uploads if upload_has_countries(choice)]
+    return [*manifest, *uploads]
+
+
+def upload_has_countries(choice: str) -> bool:
+    from survey_sim.data.uploads import uploads_dir
+
+    path = uploads_dir() / choice.removeprefix(UPLOAD)
+    try:
+        return any(item.iso3 for item in cached_upload(path.name, str(path.parent), path.stat().st_mtime))
+    except (ValueError, OSError):
+        return False  # a broken upload is not offered on the map; the Data page says what is wrong
+
+
+def dataset_title(choice: str) -> str:
+    """How a choice reads in a list: "wvs: WVS wave 7 ..." or "my_survey.csv (your upload)"."""
+    if choice.startswith(UPLOAD):
+        return f"{choice.removeprefix(UPLOAD)} (your upload)"
+    return f"{choice}: {dataset_specs(include_disabled=True)[choice].title}"
+
+
+def dataset_source(choice: str) -> str:
+    """The caption under a data set choice: where it comes from and its licence."""
+    from survey_sim.data.uploads import uploads_dir
+
+    if choice.startswith(UPLOAD):
+        return f"Source: your upload, {uploads_dir() / choice.removeprefix(UPLOAD)}."
+    spec = dataset_specs(include_disabled=True)[choice]
+    return f"Source: {spec.source}. Licence: {spec.licence}."
 
 
 def zero_shot_label() -> str:
@@ -67,6 +115,59 @@ def show_map(figure, iso3s) -> None:
     if missing:
         names = ", ".join(name_or_code(display_name, code) for code in missing)
         st.caption(f"Not drawn (no shape on this map): {names}.")
+
+
+def seen_in_training(adapter: str | None):
+    """What the simulator was fitted on (`survey_sim.seen`), or None where it does not say."""
+    return cached_seen(adapter, adapter_stamp(adapter), str(data_root()))
+
+
+def adapter_stamp(adapter: str | None) -> tuple:
+    """The adapter's folder and its record's modification time: a cache key that changes when the
+    adapter is retrained or another folder of the same name is meant."""
+    from survey_sim.adapters import adapter_path
+
+    if not adapter:
+        return ()
+    record = adapter_path(adapter) / "survey_sim.json"
+    return str(record), record.stat().st_mtime if record.exists() else None
+
+
+@st.cache_data(show_spinner=False)
+def cached_seen(adapter: str | None, stamp: tuple, root: str):
+    from survey_sim.seen import seen_in_training as read_seen
+
+    return read_seen(adapter, root)
+
+
+def training_mark(adapter: str | None, items) -> list[str]:
+    """Per item: whether the simulator saw its country and question in training."""
+    seen = seen_in_training(adapter)
+    if not adapter:
+        return ["base model: no survey rows"] * len(items)
+    return [seen.describe(item) if seen else "not recorded" for item in items]
+
+
+def show_collapse(check, about: str) -> None:
+    """Under a simulated chart or map: how much the simulated countries differ, beside how much the
+    real ones do (`robustness.Collapse`); a warning when the simulation says nearly the same for all."""
+    text = f"**{about}.** {check.sentence()}"
+    if check.collapsed:
+        st.warning(text, icon=":material/warning:")
+    else:
+        st.caption(text)
+
+
+def gis_downloads(table, name: str) -> None:
+    """Download buttons for a map's per-country table with each country's shape (QGIS, R). The
+    file is made when a button is clicked (geopandas loads then), not on every view."""
+    from survey_sim.gis import FORMATS, export
+
+    columns = st.columns(len(FORMATS) + 2)  # narrow buttons side by side
+    for column, (file_format, (suffix, mime)) in zip(columns, FORMATS.items()):
+        column.download_button(file_format, lambda file_format=file_format: export(table, file_format),
+                               f"{name}.{suffix}", mime, icon=":material/download:", key=f"gis:{name}:{suffix}",
+                               help="The table with each country's shape and world region, for QGIS or R")
 
 
 def name_or_code(display_name, code: str) -> str:

@@ -34,6 +34,9 @@ QUICK = {"matmul_size": 256, "matmul_reps": 3, "matmul_warmup": 1, "scoring_rows
          "batch_sizes": [16, 32], "gpu_rows": 32, "gpu_train_steps": 3}
 
 
+AUTHORITY_QUESTION = "Should schools teach children to question authority?"
+
+
 class SurveyData:
     """The real wvs rows the sections use, loaded on first use (matmul_peak needs none)."""
 
@@ -88,6 +91,13 @@ class SurveyData:
         countries = {iso3: group for group, iso3 in self.countries().items()}
         return country_items(EXAMPLE_QUESTION, parse_options(EXAMPLE_OPTIONS), countries)
 
+    def authority_everywhere(self) -> list:
+        """The question whose bf16 answers were mostly three-way ties (issue #14): Yes / No / Depends."""
+        from survey_sim.ask import country_items
+
+        countries = {iso3: group for group, iso3 in self.countries().items()}
+        return country_items(AUTHORITY_QUESTION, ["Yes", "No", "Depends"], countries)
+
 
 def section_arguments(name: str, model: str, sizes: dict, data: SurveyData, threads: list[int]) -> dict:
     """The keyword arguments of one section, built in the parent so the data is loaded once."""
@@ -102,7 +112,8 @@ def section_arguments(name: str, model: str, sizes: dict, data: SurveyData, thre
         countries = sizes["max_countries"]
         return {"model_name": model, "questions": {
             "long_question": data.one_question_everywhere()[:countries],
-            "app_example": data.app_example_everywhere()[:countries]}}
+            "app_example": data.app_example_everywhere()[:countries],
+            "authority": data.authority_everywhere()[:countries]}}
     if name == "c1q2_sweep":
         rows = sizes["sweep_rows"] or len(data.c1q2)
         return {"model_name": model, "items": data.c1q2[:rows], "full_rows": len(data.c1q2)}

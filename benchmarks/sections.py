@@ -253,13 +253,14 @@ def ask_the_world(model_name: str, questions: dict, dtypes=("float32", "bfloat16
     from survey_sim.simulator import Simulator
 
     result = {"app_dtype": fast_dtype(), "batch_size": batch_size}
+    predictions = {}
     for dtype in dtypes:
         with tempfile.TemporaryDirectory() as tmp:
             cache = PredictionCache(Path(tmp) / "c.sqlite")
             simulator, load_s = timed(lambda: Simulator.load(model_name, dtype=dtype, cache=cache))
             simulator.predict(next(iter(questions.values()))[:4], batch_size=batch_size)  # warm-up (kernel choice)
             for name, items in questions.items():
-                _, cold_s = timed(lambda: simulator.predict(items, batch_size=batch_size))
+                predictions[name, dtype], cold_s = timed(lambda: simulator.predict(items, batch_size=batch_size))
                 _, cached_s = timed(lambda: simulator.predict(items, batch_size=batch_size))
                 tokens = len(simulator.tokenizer(simulator.prompts(items[:1])[0])["input_ids"])
                 result.setdefault(name, {"n_countries": len(items), "question": items[0].question,
@@ -269,7 +270,24 @@ def ask_the_world(model_name: str, questions: dict, dtypes=("float32", "bfloat16
                                        "cached_s": round(cached_s, 4)}
     for name in questions:
         result[name]["predict_s_per_65_countries"] = result[name][result["app_dtype"]]["predict_s_per_65_countries"]
+        if len(dtypes) == 2:
+            result[name]["agreement"] = dtype_agreement(*(predictions[name, dtype] for dtype in dtypes))
     return result
+
+
+def dtype_agreement(reference: list, other: list) -> dict:
+    """What a map of the most likely answer shows in two precisions: exact and near ties (within
+    the app's `geo.TIE_MARGIN`) in each, and the countries whose most likely answer (a tie counted
+    as its own answer) differs."""
+    from survey_sim.geo import TIE_MARGIN, top_answer
+
+    def count(predictions, margin):
+        return sum(top_answer(p, margin) < 0 for p in predictions)
+
+    return {"exact_ties": [count(reference, 0.0), count(other, 0.0)],
+            "near_ties": [count(reference, TIE_MARGIN), count(other, TIE_MARGIN)], "tie_margin": TIE_MARGIN,
+            "top_answer_differs": sum(top_answer(a) != top_answer(b) for a, b in zip(reference, other, strict=True)),
+            "max_abs_diff": max_abs_diff(other, reference)}
 
 
 # ---------------------------------------------------------------- 5. c1q2_sweep

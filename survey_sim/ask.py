@@ -69,13 +69,19 @@ def known_countries(primary: Iterable[SurveyItem], others: Iterable[Iterable[Sur
     return names
 
 
-def answers_table(items: list[SurveyItem], simulated: list[np.ndarray]) -> pd.DataFrame:
-    """One row per country: iso3, country, the most likely option (index and text) and each option's share."""
+def answers_table(items: list[SurveyItem], simulated: list[np.ndarray], margin: float | None = None) -> pd.DataFrame:
+    """One row per country: iso3, country, the most likely option (index, or `geo.TIE` where the
+    top shares are within `margin`, default `geo.TIE_MARGIN`, and its text) and each option's share."""
+    from .geo import TIE, TIE_MARGIN, top_answer
+
+    margin = TIE_MARGIN if margin is None else margin
     options = list(items[0].options)
     shares = np.vstack(simulated)  # (countries, options)
     table = pd.DataFrame({"iso3": [it.iso3 for it in items], "country": [it.group for it in items]})
-    table["majority"] = shares.argmax(axis=1)
-    table["most likely answer"] = [options[i] for i in table["majority"]]
+    table["majority"] = [top_answer(row, margin) for row in shares]
+    table["most likely answer"] = [
+        options[m] if m != TIE else "tie: " + " / ".join(o for o, s in zip(options, row) if s >= row.max() - margin)
+        for m, row in zip(table["majority"], shares)]
     for j, option in enumerate(options):
         table[option] = shares[:, j]
     return table

@@ -16,20 +16,28 @@ def option_labels(item: SurveyItem) -> list[str]:
     return [f"({letter}) {'<br>'.join(textwrap.wrap(text, 28))}" for letter, text in zip(letters, item.options)]
 
 
-def distribution_bars(items: list[SurveyItem], simulated: list | None = None, title: str = "") -> go.Figure:
-    """Grouped bars of answer shares (%), one colour per group; with `simulated` (one
-    distribution per item), each real bar (solid) is followed by its simulated twin (hatched)."""
+PATTERNS = ("/", "x", ".")  # one hatching per simulator shown beside the real bars
+
+
+def distribution_bars(items: list[SurveyItem], simulated: dict[str, list] | list | None = None,
+                      title: str = "") -> go.Figure:
+    """Grouped bars of answer shares (%), one colour per group; with `simulated` ({simulator name:
+    one distribution per item}, or one such list), each real bar (solid) is followed by its
+    simulated twins, hatched one pattern per simulator."""
+    if simulated is not None and not isinstance(simulated, dict):
+        simulated = {"simulated": simulated}
+    simulated = simulated or {}
     figure = go.Figure()
     for i, item in enumerate(items):
         colour = qualitative.Plotly[i % len(qualitative.Plotly)]
         labels = option_labels(item)
-        real_name = item.group if simulated is None else f"{item.group}: real"
+        real_name = f"{item.group}: real" if simulated else item.group
         figure.add_bar(name=real_name, x=labels, y=item.distribution * 100, marker_color=colour,
                        hovertemplate="%{x}<br>real %{y:.1f}%<extra>" + item.group + "</extra>")
-        if simulated is not None:
-            figure.add_bar(name=f"{item.group}: simulated", x=labels, y=simulated[i] * 100, marker_color=colour,
-                           marker_pattern_shape="/", marker_opacity=0.55,
-                           hovertemplate="%{x}<br>simulated %{y:.1f}%<extra>" + item.group + "</extra>")
+        for pattern, (name, predictions) in zip(PATTERNS, simulated.items()):
+            figure.add_bar(name=f"{item.group}: {name}", x=labels, y=predictions[i] * 100, marker_color=colour,
+                           marker_pattern_shape=pattern, marker_opacity=0.55,
+                           hovertemplate=f"%{{x}}<br>{name} %{{y:.1f}}%<extra>{item.group}</extra>")
     figure.update_layout(barmode="group", title=title, yaxis_title="share of answers (%)",
                          legend_title="group", margin=dict(t=60, b=20))
     return figure

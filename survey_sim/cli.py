@@ -7,7 +7,6 @@ printed; `--debug` shows the traceback).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -364,6 +363,78 @@ def add_model_commands(commands) -> None:
         "list", help="name, base model, data, loss, best validation score").set_defaults(run=cmd_adapters_list)
 
 
+EPILOG_ROBUSTNESS = """examples:
+  survey-sim robustness --method zero_shot --test wvs:C1-Q2
+  survey-sim robustness --method shift --adapter smollm2-135m-shift --train adapter --test wvs:C1-Q2 --dtype bfloat16
+  survey-sim robustness --method adapter --adapter fold0 --fold 0 --test wvs:C1-Q1 --max-questions 50
+"""
+
+
+def cmd_robustness(args) -> int:
+    from .evaluation import load_target, sample_questions, tidy_scores, training_items
+    from .leaderboard import method_label
+    from .methods import METHODS, Context
+    from .robustness import order_predictions, order_sensitivity, report_path, robustness_table, save_report
+
+    method = METHODS[args.method]
+    args.model = base_model(args)
+    if args.orders < 1:
+        raise ValueError(f"--orders must be at least 1, got {args.orders}")
+    target = sample_questions(load_target(args.test, args.data_root, args.fold), args.max_questions)
+    train = training_items(args.train, args.data_root, args.fold, args.adapter) if "train" in method.uses else None
+    bar, update = progress_bar(args.method)
+    context = Context(train=train, model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
+                      batch_size=args.batch_size, params=dict(args.param or []), progress=update)
+    method.check(context)
+    label = method_label(method.label(context), args.model if "model" in method.uses else "", args.adapter or "")
+    test = f"{target.dataset}:{target.split}"
+    output = Path(args.output) if args.output else report_path(label, test)
+    if output.suffix != ".csv" or output.is_dir():
+        raise ValueError(f"--output {output}: give a .csv file path")  # before minutes of scoring, not after
+    items = list(target.items)
+    predictions = method.run(items, context)
+    moved = order_predictions(method, items, context, range(1, args.orders))
+    bar.close()
+    rows = tidy_scores(items, predictions, method=method.label(context), dataset=target.dataset, split=target.split,
+                       model=args.model, adapter=args.adapter or "")
+    table = robustness_table(rows, order_sensitivity(predictions, moved) if moved else None)
+    print(f"{label} on {test}: {rows['question_id'].nunique()} questions, {len(items)} rows\n")
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\nwrote {save_report(table, label, test, rows, output)}")
+    return 0
+
+
+def add_robustness_command(commands) -> None:
+    from .methods import METHODS
+
+    robustness = commands.add_parser(
+        "robustness", help="how far a simulator can be trusted: collapse, letter bias, order sensitivity, [ctrl]",
+        description="A simulator's robustness report on a seeded sample of a split's questions (all their "
+                    "countries): between-country variation against the real one and its rank correlation "
+                    "(collapse), the mean share per letter position against the real one, how much predictions "
+                    "move when the options are moved round, and the agreement between a country's prediction and a "
+                    "random other country's. The table goes to models/results/robustness/, where the app's "
+                    "Robustness page finds it.",
+        epilog=EPILOG_ROBUSTNESS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    robustness.add_argument("--method", default="zero_shot", choices=list(METHODS), metavar="METHOD",
+                            help="a method of `survey-sim evaluate` (default zero_shot)")
+    robustness.add_argument("--test", required=True, help="NAME:SPLIT, e.g. wvs:C1-Q2")
+    robustness.add_argument("--train", default="wvs:C1-Q1", help="training data of methods that learn from other "
+                                                                 "countries (as in evaluate; 'adapter' for its own)")
+    robustness.add_argument("--fold", type=int, help="keep only the countries held out in fold N")
+    robustness.add_argument("--max-questions", type=int, default=30,
+                            help="a seeded sample of this many questions, with all their countries (default 30)")
+    robustness.add_argument("--orders", type=int, default=2,
+                            help="option orders scored: survey order and orders-1 cyclic shifts (default 2; 1 skips "
+                                 "the order check)")
+    robustness.add_argument("--param", action="append", type=method_param, metavar="NAME=VALUE",
+                            help="a parameter of the method (repeatable)")
+    robustness.add_argument("--output", help="where to write the table (.csv; default "
+                                             "models/results/robustness/<simulator>@<test>.csv)")
+    add_model_flags(robustness)
+    robustness.set_defaults(run=cmd_robustness)
+
+
 # --- results --------------------------------------------------------------------------------
 
 EPILOG_RESULTS = """examples:
@@ -449,6 +520,7 @@ def add_compare_command(commands) -> None:
 
 def cmd_report(args) -> int:
     from .paper_report import markdown, paper_table
+    from .paths import write_text_atomically
     from .results import load_results, shown_results
 
     results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
@@ -462,15 +534,6 @@ def cmd_report(args) -> int:
         print(f"wrote {args.csv}")
     print(f"results from {store}\n\n{text}")
     return 0
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """`text` into `path` through a temporary sibling, so a crash leaves the old file whole."""
-    if not path.parent.is_dir():
-        raise ValueError(f"{path}: folder {path.parent} does not exist")
-    partial = path.with_name(f".{path.name}.tmp{os.getpid()}")  # two writers never share a partial file
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def add_report_command(commands) -> None:
@@ -533,6 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--output", help="write the tidy results here (.csv or .parquet) instead of the results store")
     base.set_defaults(run=cmd_baselines)
     add_model_commands(commands)
+    add_robustness_command(commands)
     add_results_command(commands)
     add_compare_command(commands)
     add_report_command(commands)

@@ -92,6 +92,9 @@ def load_target(text: str, data_root=None, fold: int | None = None, max_items: i
     if fold is not None:
         held_out = set(fold_countries(fold))
         items, split = [it for it in items if it.iso3 in held_out], f"{split}:fold{fold}"
+    if not items:  # scoring nothing would "append 0 rows" and look like success
+        raise ValueError(f"--test {text}{f' --fold {fold}' if fold is not None else ''}: no rows "
+                         f"(`survey-sim data report {name}` lists its splits)")
     return sampled(Target(name, split, items), max_items)
 
 
@@ -114,6 +117,19 @@ def sample(items: Sequence[SurveyItem], k: int, seed: int = 0) -> list[SurveyIte
     """A seeded random sample of at most k items, in their original order."""
     keep = set(random.Random(seed).sample(range(len(items)), min(k, len(items))))
     return [it for i, it in enumerate(items) if i in keep]
+
+
+def sample_questions(target: Target, max_questions: int | None, seed: int = 0) -> Target:
+    """A seeded sample of at most `max_questions` questions with all their groups (":questionsN"):
+    what checks across the countries of a question need, where `sampled` would thin them out."""
+    if max_questions is None:
+        return target
+    if max_questions < 1:
+        raise ValueError(f"--max-questions must be at least 1, got {max_questions}")
+    keys = list(dict.fromkeys(item.key for item in target.items))
+    kept = set(random.Random(seed).sample(keys, min(max_questions, len(keys))))
+    return Target(target.dataset, f"{target.split}:questions{max_questions}",
+                  [item for item in target.items if item.key in kept])
 
 
 def training_items(text: str, data_root=None, fold: int | None = None, adapter: str | None = None

@@ -1,11 +1,12 @@
-"""Background fine-tuning jobs: a queue in SQLite and one worker process at a time.
+"""Background jobs: a queue in SQLite and one worker process at a time.
 
-`submit(config)` records a queued job and makes sure a worker is running. The worker
-(`python -m survey_sim.jobs work`, started in its own session so it outlives page reloads,
-closed browsers and a stopped app) takes the oldest queued job, runs it as a separate process
-with the CLI's `train` command (log to a file, progress to a JSON status file), records how it
-ended, and goes on until the queue is empty. So one run at a time uses the machine, and a
-second request waits in the queue.
+`submit(config)` records a queued fine-tuning job and makes sure a worker is running;
+`submit_evaluation(adapter)` queues `survey-sim evaluate` of a finished adapter, whose rows
+reach the results store and so the Leaderboard. The worker (`python -m survey_sim.jobs work`,
+started in its own session so it outlives page reloads, closed browsers and a stopped app) takes
+the oldest queued job, runs it as a separate process with the CLI (log to a file, a training's
+progress to a JSON status file), records how it ended, and goes on until the queue is empty. So
+one run at a time uses the machine, and a second request waits in the queue.
 
 Liveness is an exclusive `flock` on `worker.lock`, held by the worker and inherited by its
 `train` process: the kernel drops it when both are gone, however they died. `reconcile()`
@@ -69,6 +70,11 @@ class Job:
     folder: Path
 
     @property
+    def kind(self) -> str:
+        """"train" or "evaluate"."""
+        return self.config.get("kind", "train")
+
+    @property
     def log_path(self) -> Path:
         return self.folder / f"{self.id}.log"
 
@@ -85,10 +91,14 @@ class Job:
         return read_status(self.status_path)
 
     def log_tail(self, lines: int = 40) -> str:
+        """The last `lines` lines of the log as a terminal would show them: of a progress bar
+        redrawn with carriage returns, only its latest state."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+        shown = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n")]
+        return "\n".join([line for line in shown if line.strip()][-lines:])
 
 
 class JobQueue:
@@ -133,6 +143,20 @@ class JobQueue:
                                 (config.name, config.to_json(), time.time()))
             job = self._job(db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone())
         job.config_path.write_text(config.to_json())
+        if start_worker:
+            self.ensure_worker()
+        return job
+
+    def submit_evaluation(self, adapter: str, max_items: int | None = None, start_worker: bool = True) -> Job:
+        """Queue `survey-sim evaluate` of a finished adapter on its own validation split, predicting
+        as it was trained (`evaluation_command`): its rows go to the results store."""
+        command = evaluation_command(adapter, self.adapters_root)
+        command += ["--max-items", str(max_items)] if max_items else []
+        config = {"kind": "evaluate", "adapter": adapter, "command": command}
+        with self._connect() as db:
+            cursor = db.execute("INSERT INTO jobs (name, state, config, created) VALUES (?, 'queued', ?, ?)",
+                                (f"evaluate {adapter}", json.dumps(config), time.time()))
+            job = self._job(db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone())
         if start_worker:
             self.ensure_worker()
         return job
@@ -224,8 +248,9 @@ class JobQueue:
         return self.get(row["id"])
 
     def _run(self, job: Job, lock_fd: int) -> None:
-        command = [sys.executable, "-m", "survey_sim.cli", "train", "--config", str(job.config_path),
-                   "--status", str(job.status_path)]
+        arguments = (job.config["command"] if job.kind == "evaluate" else
+                     ["train", "--config", str(job.config_path), "--status", str(job.status_path)])
+        command = [sys.executable, "-m", "survey_sim.cli", *arguments]
         with open(job.log_path, "ab") as log:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
@@ -242,6 +267,23 @@ class JobQueue:
             db.execute("UPDATE jobs SET state = ?, finished = ?, returncode = ?, error = ? "
                        "WHERE id = ? AND state = 'running'",
                        ("done" if returncode == 0 else "failed", time.time(), returncode, error, job.id))
+
+
+def evaluation_command(adapter: str, adapters_root: Path | None = None) -> list[str]:
+    """The CLI arguments that score `adapter` on the validation split it was trained with, as it
+    predicts in the app (`methods.trained_method`: a shift adapter from its training countries'
+    prior), with the prediction cache on."""
+    from .adapters import adapter_path, check_adapter, read_adapter
+    from .methods import trained_method
+
+    metadata = read_adapter(check_adapter(adapter_path(adapter, adapters_root)))["metadata"]
+    config = metadata.get("config", {})
+    test = f"{config.get('valid_dataset', 'wvs')}:{config.get('valid_split', 'C1-Q2')}"
+    method, params = trained_method(metadata)
+    command = ["evaluate", "--method", method, "--adapter", adapter, "--test", test, "--cache"]
+    if method == "shift":
+        command += ["--train", "adapter", *(["--param", f"s={params['s']:g}"] if params["s"] != 1.0 else [])]
+    return command
 
 
 def _acquire(lock, wait_s: float) -> bool:
@@ -269,7 +311,8 @@ def _last_error(log_tail: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m survey_sim.jobs", description="Run queued fine-tuning jobs.")
+    parser = argparse.ArgumentParser(prog="python -m survey_sim.jobs",
+                                     description="Run queued fine-tuning and evaluation jobs.")
     parser.add_argument("command", choices=["work"])
     parser.add_argument("--folder", help="the jobs folder (default: models/jobs)")
     args = parser.parse_args(argv)

@@ -45,6 +45,15 @@ class ModelNotFound(FileNotFoundError):
     """No model under that name; the message lists every place that was tried."""
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """`text` into `path` through a temporary sibling, so a crash leaves the old file whole."""
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.name}.tmp{os.getpid()}")  # two writers never share a partial file
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 # Everything the project writes (adapters, training runs, jobs, results) lives under models/;
 # $SURVEY_SIM_MODELS moves it (tests and the app's background jobs point it at a temporary folder).
 def models_dir() -> Path:

@@ -37,8 +37,9 @@ def test_switching_data_set_and_question(survey_root, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.selectbox(key="dataset").set_value("pew").run()
     assert not at.exception
-    options = at.selectbox(key="question").options
-    at.selectbox(key="question").select_index(len(options) - 1).run()
+    box = at.selectbox(key="question:pew")  # a fresh box per data set: no question of the last one lingers
+    assert box.value == 0 and at.markdown[0].value.startswith(f"**{box.format_func(0)[:100]}")
+    box.select_index(len(box.options) - 1).run()
     assert not at.exception and at.get("plotly_chart")
 
 
@@ -233,6 +234,34 @@ def test_a_bad_adapter_name_is_refused_with_a_message(fine_tune_page, tmp_path):
     assert not (tmp_path / "models" / "jobs" / "1.config.json").exists()
 
 
+def test_a_finished_run_can_be_evaluated_from_the_page(survey_root, tmp_path, monkeypatch):
+    import sqlite3
+
+    from survey_sim.jobs import JobQueue
+    from survey_sim.training import TrainConfig
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    queue = JobQueue(tmp_path / "models" / "jobs", adapters_root=tmp_path / "models" / "adapters")
+    job = queue.submit(TrainConfig(name="finished", model="dummy", valid_dataset="wvs_valid"), start_worker=False)
+    with sqlite3.connect(queue.db_path) as db:  # as if its run had ended well
+        db.execute("UPDATE jobs SET state = 'done', started = created, finished = created + 60 WHERE id = ?", (job.id,))
+    ship_adapter(tmp_path / "models" / "adapters", "finished", {"base_model": "dummy", "config": {
+        "valid_dataset": "wvs_valid", "valid_split": "C1-Q2"}})
+    monkeypatch.setattr(JobQueue, "ensure_worker", lambda queue: None)  # queued, not run: the queue is tested elsewhere
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/fine_tune.py").run()
+    assert not at.exception and "Latest: job 1 (finished) done." in at.success[0].value
+    at.button(key=f"evaluate:{job.id}").click().run()
+    assert not at.exception
+    evaluation = queue.jobs()[0]
+    assert evaluation.kind == "evaluate" and evaluation.state == "queued"
+    assert evaluation.config["command"][:6] == ["evaluate", "--method", "adapter", "--adapter", "finished", "--test"]
+    assert "evaluated (or queued to be)" in " ".join(c.value for c in at.caption)  # asked once, not twice
+    history = at.dataframe[0].value
+    assert history["minutes"].tolist() == [1.0] and history["best validation 1-JSD"].isna().all()
+
+
 def test_ask_the_world_maps_every_known_country(survey_root, tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))  # the prediction cache goes here
@@ -258,7 +287,7 @@ def test_world_map_scores_one_question_with_either_metric(survey_root, tmp_path,
     at.selectbox(key="map_simulator").set_value("zero-shot (dummy)").run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
-    asked = at.selectbox(key="map_question").format_func(at.selectbox(key="map_question").value).split()[0]
+    asked = at.selectbox(key="map_question:wvs_valid").format_func(at.selectbox(key="map_question:wvs_valid").value).split()[0]
     assert titles[0].startswith(f"Real: the most common answer to {asked} “")  # each map names its question
     assert f"vs real on {asked} “" in titles[1]
     at.radio(key="map_metric").set_value("emd").run()
@@ -298,14 +327,22 @@ def test_world_map_averages_an_evaluated_split(survey_root, tmp_path, monkeypatc
     assert not at.exception and len(at.get("plotly_chart")) == 1
     table = at.dataframe[0].value
     assert len(table) == 46 and table["n"].sum() == 1586  # C1-Q2: 46 countries, 1,586 rows
+    assert len(at.get("download_button")) == 2  # the table with country shapes: GeoJSON, GeoPackage
     at.radio(key="map_run_metric").set_value("emd").run()
     assert not at.exception
+    at.radio(key="map_run_view").set_value("world regions").run()
+    assert not at.exception
+    regions = at.dataframe[0].value
+    assert set(regions["region"]) <= {"Africa", "Asia", "Europe", "North America", "South America", "Oceania"}
+    assert regions["region_countries"].sum() == 46
+    title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    assert "mean emd per world region" in title
 
 
 def test_compare_view_is_kept_in_the_url(survey_root, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.selectbox(key="question").select_index(5).run()
+    at.selectbox(key="question:wvs_valid").select_index(5).run()
     shared = {key: at.query_params[key] for key in ("dataset", "q", "group", "sim")}
     assert shared["dataset"] == "wvs_valid" and len(shared["group"]) == 2
     opened = AppTest.from_file(APP, default_timeout=60)
@@ -315,7 +352,7 @@ def test_compare_view_is_kept_in_the_url(survey_root, monkeypatch):
     opened.query_params["group"] = not_the_default
     opened.run()
     assert not opened.exception
-    assert opened.selectbox(key="question").value == 5
+    assert opened.selectbox(key="question:wvs_valid").value == 5
     assert opened.multiselect[0].value == not_the_default
 
 
@@ -393,3 +430,152 @@ def test_a_link_to_what_is_not_there_says_so(survey_root, monkeypatch):
     assert "question “Q999” in wvs_valid" in missing.warning[0].value
     plain = AppTest.from_file(APP, default_timeout=60).run()  # no link: nothing to warn about
     assert not plain.exception and not plain.warning
+
+
+def test_compare_shows_the_default_adapter_beside_zero_shot(survey_root, tmp_path, monkeypatch):
+    ship_adapter(tmp_path / "shipped", "best", {"base_model": "dummy"})
+    monkeypatch.setattr("survey_sim.adapters.SHIPPED_ADAPTERS", tmp_path / "shipped")
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert at.radio(key="simulator").value == "best"
+    assert at.selectbox(key="second_simulator").value == "zero-shot (dummy)"
+    assert at.query_params["sim2"] == "zero-shot (dummy)"
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert [bar["name"] for bar in bars[:3]] == [f"{at.multiselect[0].value[0]}: {name}"
+                                                for name in ("real", "best", "zero-shot (dummy)")]
+    scores = at.dataframe[0].value
+    assert sorted(set(scores["simulator"])) == ["best", "zero-shot (dummy)"] and len(scores) == 4
+    assert set(scores["training"]) == {"not recorded", "base model: no survey rows"}  # "best" keeps no config
+    notes = " ".join(c.value for c in [*at.caption, *at.warning])  # a warning where a simulator is collapsed
+    assert notes.count("Between-country variation") == 2 and "of the real variation" in notes
+    at.selectbox(key="second_simulator").set_value("real answers only").run()
+    assert not at.exception and len(at.dataframe[0].value) == 2
+
+
+def test_world_map_shows_two_simulators_and_where_one_beats_the_other(survey_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    ship_adapter(tmp_path / "models" / "adapters", "tuned", {"base_model": "dummy"})
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("app_pages/world_map.py").run()
+    at.selectbox(key="map_simulator").set_value("tuned").run()
+    at.selectbox(key="map_second_simulator").set_value("zero-shot (dummy)").run()
+    assert not at.exception
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert len(charts) == 4  # real answers, two divergence maps, their difference
+    difference = charts[3]
+    assert difference["layout"]["title"]["text"].startswith("Where tuned beats zero-shot (dummy)")
+    assert (difference["data"][0]["zmin"], difference["data"][0]["zmax"]) == (-0.2, 0.2)
+    assert charts[1]["data"][0]["colorbar"]["title"]["text"] == "1-jsd_paper"
+    notes = " ".join(c.value for c in [*at.caption, *at.warning])
+    assert "tuned is better in" in notes and notes.count("Between-country variation") == 2
+
+
+def test_robustness_page_shows_the_reports_beside_the_real_answers(survey_root, tmp_path, monkeypatch):
+    from survey_sim.data import load_dataset, select
+    from survey_sim.evaluation import Target, run
+    from survey_sim.methods import Context
+    from survey_sim.robustness import robustness_table, save_report
+
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    monkeypatch.setattr("survey_sim.robustness.REFERENCE_REPORTS", tmp_path / "none shipped")
+    at = open_page("app_pages/robustness.py")
+    assert not at.exception and "survey-sim robustness" in at.code[0].value  # nothing yet: how to make one
+    wvs = select(load_dataset("wvs_valid", root=survey_root), "C1-Q2")
+    rows = run("uniform", [Target("wvs_valid", "C1-Q2", wvs)], Context())
+    save_report(robustness_table(rows), "uniform", "wvs_valid:C1-Q2", rows)
+    at = open_page("app_pages/robustness.py")
+    assert not at.exception and at.multiselect(key="reports").value == ["uniform on wvs_valid:C1-Q2"]
+    table = at.dataframe[0].value
+    assert table.loc["[ctrl] agreement: 1-JSD to a random other country", "uniform"] == 1.0
+    assert "collapsed" in at.warning[0].value  # the same answer for every country
+
+
+def test_robustness_page_opens_on_the_default_simulator_beside_zero_shot(tmp_path, monkeypatch):
+    from survey_sim.robustness import report_path, robustness_table, save_report
+    from test_robustness import REAL, items_of, rows_of
+
+    ship_adapter(tmp_path / "shipped", "best", {"base_model": "dummy"})
+    monkeypatch.setattr("survey_sim.adapters.SHIPPED_ADAPTERS", tmp_path / "shipped")
+    monkeypatch.setattr("survey_sim.robustness.REFERENCE_REPORTS", tmp_path / "reports")
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    rows = rows_of(items_of(REAL), REAL)
+    for simulator in ("uniform", "zero_shot (dummy)", "adapter:best"):
+        save_report(robustness_table(rows), simulator, "wvs:C1-Q2", rows,
+                    report_path(simulator, "wvs:C1-Q2", tmp_path / "reports"))
+    at = open_page("app_pages/robustness.py")
+    assert not at.exception
+    assert at.multiselect(key="reports").value == ["adapter:best on wvs:C1-Q2 (shipped)",
+                                                   "zero_shot (dummy) on wvs:C1-Q2 (shipped)"]
+
+
+def test_the_split_map_can_leave_out_what_the_adapter_saw_in_training(survey_root, tmp_path, monkeypatch):
+    from survey_sim.data import load_dataset, select
+    from survey_sim.evaluation import tidy_scores
+    from survey_sim.results import append_results
+    from test_seen import adapter_with_config
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.parquet"))
+    adapter_with_config(tmp_path / "models" / "adapters", "fold-like", {
+        "name": "fold-like", "model": "dummy", "dataset": "wvs_valid", "train_split": "C1-Q2",
+        "valid_dataset": "wvs_valid", "valid_split": "C1-Q2", "exclude_groups": ["JPN", "DEU"]})
+    rows = list(select(load_dataset("wvs_valid", root=survey_root), "C1-Q2"))
+    append_results(tidy_scores(rows, [it.distribution for it in rows], method="adapter", dataset="wvs_valid",
+                               split="C1-Q2", model="dummy", adapter="fold-like"), tmp_path / "results.parquet")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/world_map.py").run()
+    at.radio(key="map_mode").set_value("A split, averaged").run()
+    assert not at.exception and len(at.dataframe[0].value) == 46
+    at.radio(key="map_run_rows").set_value("unseen countries").run()
+    assert not at.exception and sorted(at.dataframe[0].value["iso3"]) == ["DEU", "JPN"]
+    at.radio(key="map_run_rows").set_value("unseen questions").run()
+    assert not at.exception and "saw all of them in training" in at.info[0].value
+
+
+def test_subpopulations_read_as_words_and_pew_links_name_questions_by_their_text(survey_root, monkeypatch):
+    from survey_sim.data import load_dataset
+    from survey_sim.labels import question_token
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="dataset").set_value("subpop").run()
+    assert not at.exception
+    groups = at.multiselect[0]
+    assert "Political party: Democrat" in groups.options and not any("POLPARTY" in g for g in groups.options)
+    assert at.selectbox(key="question:subpop").format_func(0).endswith(f"(GSS {at.query_params['q']})")
+    legend = {bar["name"] for bar in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    codes = ("CREGION", "EDUCATION", "INCOME", "POLIDEOLOGY", "POLPARTY", "RACE", "RELIG", "SEX")
+    assert legend and not any(code in name for name in legend for code in codes)
+    pew = list(load_dataset("pew", root=survey_root))
+    token = question_token(pew[-1])
+    opened = AppTest.from_file(APP, default_timeout=60)
+    opened.query_params.update({"dataset": "pew", "q": token})
+    opened.run()
+    assert not opened.exception and not opened.warning
+    assert opened.markdown[0].value == f"**{pew[-1].question}**" and opened.query_params["q"] == token
+
+
+def test_an_upload_is_offered_on_compare_and_the_map_without_wvs_splits(tmp_path, monkeypatch, survey_root):
+    from survey_sim.data.uploads import save_upload
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_UPLOADS", str(tmp_path / "uploads"))
+    rows = "question_id,question,group,option,share\n" + "".join(
+        f"q1,Happy?,{country},{option},{share}\n" for country, shares in
+        (("France", (0.7, 0.3)), ("Japan", (0.4, 0.6)), ("Peru", (0.5, 0.5))) for option, share in zip("YN", shares))
+    save_upload("mine.csv", rows.encode(), folder=tmp_path / "uploads")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "mine.csv (your upload)" in at.selectbox(key="dataset").options
+    at.selectbox(key="dataset").set_value("upload:mine.csv").run()
+    assert not at.exception and at.query_params["dataset"] == "upload:mine.csv"
+    assert "your upload" in " ".join(c.value for c in at.caption) and at.get("plotly_chart")
+    at.switch_page("app_pages/world_map.py").run()
+    at.selectbox(key="map_dataset").set_value("upload:mine.csv").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    at.switch_page("app_pages/data.py").run()
+    at.selectbox(key="data_dataset").set_value("upload:mine.csv").run()
+    assert not at.exception and "Splits" not in [h.value for h in at.subheader]

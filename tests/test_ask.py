@@ -49,3 +49,24 @@ def test_answer_map_has_one_legend_entry_per_option():
     figure = answer_map(["PER", "JPN", "KEN"], [0, 2, 0], ["Yes", "Maybe", "No"], ["p", "j", "k"], "title")
     assert [trace.name for trace in figure.data] == ["Yes", "Maybe", "No"]
     assert [list(trace.locations) for trace in figure.data] == [["PER", "KEN"], [], ["JPN"]]
+
+
+def test_near_ties_are_shown_as_ties_not_as_the_first_option():
+    from survey_sim.geo import TIE, answer_map
+
+    items = country_items("Q?", ["Yes", "No", "Depends"], {"PER": "Peru", "JPN": "Japan"})
+    table = answers_table(items, [np.full(3, 1 / 3), np.array([0.5, 0.3, 0.2])])
+    assert table["majority"].tolist() == [TIE, 0]  # Japan's exact three-way tie is not "Yes"
+    assert table["most likely answer"].tolist() == ["tie: Yes / No / Depends", "Yes"]
+    figure = answer_map(table["iso3"].tolist(), table["majority"].tolist(), ["Yes", "No", "Depends"], ["j", "p"], "t")
+    assert [trace.name for trace in figure.data][-1].startswith("tie")
+    assert list(figure.data[-1].locations) == ["JPN"]
+
+
+def test_in_bfloat16_answers_closer_than_its_error_are_ties():
+    from survey_sim.geo import TIE, TIE_MARGINS
+
+    items = country_items("Q?", ["Yes", "No", "Depends"], {"PER": "Peru"})
+    close = [np.array([0.35, 0.33, 0.32])]
+    assert answers_table(items, close, margin=TIE_MARGINS["float32"])["majority"].tolist() == [0]
+    assert answers_table(items, close, margin=TIE_MARGINS["bfloat16"])["majority"].tolist() == [TIE]

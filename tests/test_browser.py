@@ -13,21 +13,33 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")]
 
 
-def test_compare_page_draws_two_countries(browser, app_url):
+def test_compare_page_draws_two_countries_and_two_simulators(browser, app_url):
     page = open_page(browser, app_url)
-    # the shipped adapter (adapters/) is the default simulator: real and simulated bars, scores table
+    # the shipped adapter (adapters/) is the default simulator, zero-shot beside it: for each of two
+    # countries a real bar and two simulated ones, the scores of both, and how much each varies
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=120_000)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 4", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 6", timeout=120_000)
     no_exception(page)
-    assert "never sees the country's own answers" in page.inner_text("body")
+    body = page.inner_text("body")
+    assert "never sees the country's own answers" in body and "probabilities of the option letters" in body
+    assert body.count("of the real variation") == 2
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
-    page.get_by_text("real answers only").click()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 2", timeout=60_000)
-    page.get_by_text("zero-shot (smollm2-135m)").click()
+    page.get_by_text("real answers only").click()  # the first simulator off: zero-shot stays beside the real bars
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legendtext').length == 4", timeout=120_000)
     no_exception(page)
-    assert "probabilities of the option letters" in page.inner_text("body")
+    assert "never sees the country's own answers" not in page.inner_text("body")
+
+
+def test_robustness_page_shows_the_default_simulators_reports(browser, app_url):
+    page = open_page(browser, f"{app_url}/robustness")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "robustness.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "shift:smollm2-135m-shift on wvs:C1-Q2" in body and "zero_shot (smollm2-135m) on wvs:C1-Q2" in body
+    assert "zero_shot (smollm2-135m) on wvs:C1-Q2:questions20 (shipped) (20 questions" in body  # collapsed: said
 
 
 def test_data_page_shows_the_report(browser, app_url):
@@ -101,13 +113,15 @@ def test_fine_tune_job_started_in_the_browser_reaches_done(browser, app_url, app
     page.get_by_label("Validation items (0: all)", exact=True).fill("8")
     page.get_by_label("Batch size", exact=True).fill("4")
     page.get_by_role("button", name="Start fine-tuning").click()
-    page.get_by_text("Job 1 (tiny-browser) started").wait_for(timeout=30_000)
+    page.get_by_text("Job 1 (tiny-browser) submitted").first.wait_for(timeout=30_000)  # a toast, gone later
     try:
         page.get_by_text("Latest: job 1 (tiny-browser) done").wait_for(timeout=180_000)
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "fine_tune.png"), full_page=True)
     no_exception(page)
+    assert "submitted" not in page.inner_text("body")  # no "started" message left behind once the run is done
+    page.get_by_role("button", name="Evaluate tiny-browser").wait_for(timeout=30_000)  # scores to the Leaderboard
     assert (app_env["SURVEY_SIM_MODELS"] / "adapters" / "tiny-browser" / "adapter_model.safetensors").is_file()
     page.reload()  # the run is remembered by the server, not the browser tab
     page.get_by_text("Latest: job 1 (tiny-browser) done").wait_for(timeout=30_000)
@@ -125,5 +139,5 @@ def test_ask_the_world_maps_a_typed_question(browser, app_url):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ask_the_world.png"), full_page=True)
     no_exception(page)
-    assert "simulation" in page.inner_text("body")
+    assert "simulation" in page.inner_text("body") and "Between-country variation" in page.inner_text("body")
     assert page.locator(".js-plotly-plot .choroplethlocation").count() >= 90

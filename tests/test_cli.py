@@ -157,3 +157,8 @@ def test_evaluate_runs_an_adapter_on_the_base_model_it_was_trained_on(tmp_path, 
     assert main(["evaluate", "--method", "adapter", "--adapter", "on-dummy", "--model", "smollm2-135m",
                  "--input", rows]) == 2
     assert "adapter 'on-dummy' was trained on 'dummy', not --model 'smollm2-135m'" in capsys.readouterr().err
+
+
+def test_a_split_without_rows_is_an_error_not_zero_rows_appended(survey_root, capsys):
+    assert main(["--data-root", str(survey_root), "evaluate", "--model", "dummy", "--test", "wvs_valid:C1-Q3"]) == 2
+    assert "--test wvs_valid:C1-Q3: no rows" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """The served world map: which countries it can draw, and the note for those it cannot."""
+import pandas as pd
 import pytest
 
 from survey_sim.geo import (
@@ -50,3 +51,26 @@ def test_a_map_names_the_countries_it_cannot_draw():
     at = AppTest.from_function(page).run()
     assert not at.exception
     assert [c.value for c in at.caption] == ["Not drawn (no shape on this map): Gibraltar."]
+
+
+def test_scales_get_ordered_colours_and_other_options_distinct_hues():
+    from survey_sim.geo import looks_ordinal, option_colours
+
+    assert looks_ordinal(["Very important", "Rather important", "Not very important", "Not at all important"])
+    assert looks_ordinal(["1 Never justifiable", "2", "3", "10 Always justifiable"])
+    assert not looks_ordinal(["Yes", "No", "Depends"])
+    assert not looks_ordinal(["Catholic", "Protestant", "Muslim", "None"])
+    scale = answer_map(["FRA", "DEU"], [0, 3], ["Agree strongly", "Agree", "Disagree", "Strongly disagree"],
+                       ["f", "d"], "t")
+    assert [t.colorscale[0][1] for t in scale.data] == option_colours(4, ordinal=True)  # dark to light, in order
+    assert len(set(option_colours(3, ordinal=False))) == 3
+
+
+def test_a_metric_keeps_its_colour_range_and_names_its_colour_bar():
+    from survey_sim.geo import metric_range
+
+    frame = pd.DataFrame({"iso3": ["FRA"], "value": [0.8], "hover": ["France"]})
+    figure = world_map(frame, "value", "t", colorbar_title="1-jsd_paper", **metric_range("1-jsd_paper"))
+    assert (figure.data[0].zmin, figure.data[0].zmax) == (0.5, 1.0)
+    assert figure.data[0].colorbar.title.text == "1-jsd_paper"
+    assert metric_range("something new") == {}

@@ -94,3 +94,35 @@ def test_reconcile_fails_running_jobs_whose_process_died(queue, tiny_model):
     (failed,) = queue.reconcile()
     assert failed.id == job.id and failed.state == "failed" and "died" in failed.error
     assert queue.reconcile() == []
+
+
+def test_an_evaluation_job_scores_the_new_adapter_into_the_results_store(queue, tiny_model, tmp_path, monkeypatch):
+    from survey_sim.results import load_results
+
+    store = tmp_path / "results.parquet"
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(store))  # the worker's evaluate process inherits it
+    trained = queue.submit(tiny_config(tiny_model, "tiny-eval"))
+    assert wait_for(queue, trained.id, {"done", "failed"}).state == "done"
+    job = queue.submit_evaluation("tiny-eval", max_items=40)
+    assert job.kind == "evaluate" and job.config["command"][:5] == ["evaluate", "--method", "adapter", "--adapter",
+                                                                     "tiny-eval"]
+    job = wait_for(queue, job.id, {"done", "failed"})
+    assert job.state == "done", job.log_tail()
+    results = load_results(store)
+    assert not results.empty, job.log_tail()
+    assert set(results["adapter"]) == {"tiny-eval"} and set(results["split"]) == {"C1-Q2:sample40"}
+    assert "\r" not in job.log_tail() and "appended" in job.log_tail()  # progress bars shown as their last state
+
+
+def test_a_shift_adapter_is_evaluated_as_it_predicts(tmp_path):
+    import json
+
+    from survey_sim.jobs import evaluation_command
+    from test_app import ship_adapter
+
+    ship_adapter(tmp_path, "shifty", {"base_model": "dummy", "config": {
+        "objective": "shift", "shift_scale": 0.5, "valid_dataset": "wvs", "valid_split": "C1-Q2"}})
+    assert evaluation_command("shifty", tmp_path) == [
+        "evaluate", "--method", "shift", "--adapter", "shifty", "--test", "wvs:C1-Q2", "--cache",
+        "--train", "adapter", "--param", "s=0.5"]
+    assert json.loads((tmp_path / "shifty" / "survey_sim.json").read_text())["base_model"] == "dummy"
