@@ -102,7 +102,8 @@ def show_active(job: Job, queue: JobQueue) -> None:
     elif not max_steps:
         st.progress(0.0, text=f"{status.get('state', 'starting')}: loading data and model...")
     else:
-        st.progress(min(step / max_steps, 1.0), text=f"step {step} of {max_steps}")
+        first = ": the first step also compiles the model (about half a minute)" if step == 0 else ""
+        st.progress(min(step / max_steps, 1.0), text=f"step {step} of {max_steps}{first}")
         validation = status.get("validation") or []
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Epoch", f"{status.get('epoch') or 0:.2f}")

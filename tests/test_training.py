@@ -436,3 +436,13 @@ def test_dsa_second_stage_trains_only_the_top_block_and_loads_over_its_first_sta
 def mean_similarity_plain(model, tokenizer) -> float:
     predictions = Simulator.from_model(model.eval(), tokenizer).predict(SHIFT_ITEMS)
     return float(np.mean([one_minus_jsd(it.distribution, p) for it, p in zip(SHIFT_ITEMS, predictions, strict=True)]))
+
+
+def test_progress_is_reported_at_every_step_not_only_at_logging_steps(tiny_dir, tmp_path):
+    records = []
+    config = TrainConfig(name="tiny-progress", model=tiny_dir, max_steps=3, batch_size=2, lora_dropout=0.0,
+                         compile=False, max_valid_items=2)
+    train(config, items=(ITEMS, ITEMS[:2]), adapters_root=tmp_path / "adapters", runs_root=tmp_path / "runs",
+          progress=records.append, status_path=tmp_path / "status.json")
+    assert {1, 2, 3} <= {record["step"] for record in records}  # logging runs every 5 steps
+    assert all(record["eta_s"] is not None for record in records if record["step"])

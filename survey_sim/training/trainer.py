@@ -212,6 +212,11 @@ class StatusCallback(TrainerCallback):
         self.started = time.time()
         self._report(state)
 
+    def on_step_end(self, args, state, control, **kwargs):
+        # Every step, not only every logging step: the app's progress bar and ETA move as training
+        # does (the file is a few hundred bytes, replaced atomically).
+        self._report(state)
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
         fields = {}
