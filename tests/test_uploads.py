@@ -95,3 +95,16 @@ def test_missing_upload_is_file_not_found(tmp_path):
     assert list_uploads(tmp_path / "none") == []
     with pytest.raises(FileNotFoundError, match="no upload called"):
         load_upload("gone.csv", tmp_path)
+
+
+def test_every_bad_row_is_reported_not_just_the_first(tmp_path):
+    from survey_sim.data import DataError
+    from survey_sim.data.uploads import save_upload
+
+    rows = ("question_id,question,group,option,share\nq1,Happy?,France,Yes,0.7\nq1,Happy?,France,No,abc\n"
+            "q2,Sad?,Japan,Yes,-1\nq2,Sad?,Japan,No,0.5\nq3,Fine?,Peru,Yes,0.5\nq3,Fine?,Peru,No,0.5\n")
+    with pytest.raises(DataError) as caught:
+        save_upload("bad.csv", rows.encode(), folder=tmp_path)
+    problems = caught.value.problems
+    assert len(problems) == 2 and problems[0].startswith("line 3: field 'share'") and problems[1].startswith("line 4")
+    assert not any(path.suffix == ".csv" for path in tmp_path.iterdir())  # nothing half-valid is kept

@@ -66,8 +66,9 @@ def parse_user(record: dict, spec: DatasetSpec) -> dict:
     )
 
 
-def csv_records(path: Path) -> list[dict]:
-    """Long CSV -> one record per (question, group), options in file order."""
+def csv_records(path: Path) -> tuple[list[dict], list[str]]:
+    """Long CSV -> one record per (question, group), options in file order, and the problems of
+    the lines that could not be read (their records are left out, so each problem is said once)."""
     # utf-8-sig: spreadsheet programs often start a CSV export with a byte-order mark
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
@@ -77,7 +78,7 @@ def csv_records(path: Path) -> list[dict]:
         if missing:
             raise DataError(str(path), [f"header: missing column(s) {sorted(missing)}; need question, group, option and share or count"])
         records: dict[tuple, dict] = {}
-        problems = []
+        problems, broken = [], set()
         for line, row in enumerate(reader, start=2):
             key = (row.get("question_id") or "", row["question"], row["group"])
             record = records.setdefault(key, {"question_id": key[0], "question": key[1], "group": key[2],
@@ -86,12 +87,11 @@ def csv_records(path: Path) -> list[dict]:
                 value = float(row[value_column])
             except (TypeError, ValueError):
                 problems.append(f"line {line}: field {value_column!r}: {row[value_column]!r} is not a number")
+                broken.add(key)
                 continue
             record["options"].append(row["option"])
             record["counts" if value_column == "count" else "shares"].append(value)
-        if problems:
-            raise DataError(str(path), problems)
-    return list(records.values())
+    return [record for key, record in records.items() if key not in broken], problems
 
 
 def load_user_file(path: str | Path, name: str | None = None, survey: str = "user", lang: str = "en") -> Dataset:
@@ -101,10 +101,16 @@ def load_user_file(path: str | Path, name: str | None = None, survey: str = "use
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix.lower() not in (".json", ".jsonl", ".csv"):
         raise DataError(str(path), [f"unsupported file type {path.suffix!r}; use .json, .jsonl or .csv"])
-    records = csv_records(path) if path.suffix.lower() == ".csv" else read_records(path)
+    records, problems = csv_records(path) if path.suffix.lower() == ".csv" else (read_records(path), [])
     spec = DatasetSpec(name=name or path.stem, title=path.name, survey=survey, format="user",
                        path=str(path), lang=lang, scale="counts", bad_rows="error")
-    return load_records(records, spec, source=str(path))
+    try:  # every bad row at once: the lines that could not be read, then the rows that are invalid
+        dataset = load_records(records, spec, source=str(path))
+    except DataError as err:
+        raise DataError(str(path), [*problems, *err.problems]) from None
+    if problems:
+        raise DataError(str(path), problems)
+    return dataset
 
 
 def read_prediction_rows(path: str | Path) -> list[dict]:
