@@ -579,3 +579,26 @@ def test_an_upload_is_offered_on_compare_and_the_map_without_wvs_splits(tmp_path
     at.switch_page("app_pages/data.py").run()
     at.selectbox(key="data_dataset").set_value("upload:mine.csv").run()
     assert not at.exception and "Splits" not in [h.value for h in at.subheader]
+
+
+def test_a_simulator_that_says_the_same_everywhere_is_flagged_and_its_ties_are_grey(survey_root, tmp_path,
+                                                                                    monkeypatch):
+    import numpy as np
+
+    def the_same_for_everyone(simulator, metadata, items, known=()):
+        return [np.full(item.n_options, 1 / item.n_options) for item in items]
+
+    monkeypatch.setattr("survey_sim.methods.predict_as_trained", the_same_for_everyone)
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app_pages/ask_the_world.py").run()
+    at.button(key="FormSubmitter:ask-Ask every country").click().run()
+    assert not at.exception
+    assert any("near-identical across countries" in w.value for w in at.warning)
+    legend = [trace["name"] for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    assert legend[-1].startswith("tie (top answers within")  # not the colour of the first option
+    assert "104 countries are drawn as ties" in " ".join(c.value for c in at.caption)
+    at.switch_page("app_pages/world_map.py").run()
+    at.selectbox(key="map_simulator").set_value("zero-shot (dummy)").run()
+    assert not at.exception and any("near-identical across countries" in w.value for w in at.warning)
