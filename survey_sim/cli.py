@@ -7,6 +7,7 @@ printed; `--debug` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -55,12 +56,33 @@ def cmd_data_fetch(args) -> int:
     return 0 if all(r.ok for r in results) else EXIT_DATA
 
 
+def check_output(path: str | None, suffixes: tuple[str, ...], inputs=()) -> Path | None:
+    """--output, checked before any work: a known suffix, a folder that exists, not a folder
+    itself, and not one of the inputs (which it would overwrite)."""
+    if path is None:
+        return None
+    output = Path(path)
+    if path.endswith(("/", os.sep)) or output.is_dir():
+        raise ValueError(f"--output {path}: is a folder; give a file path ending in {' or '.join(suffixes)}")
+    if any(input_path and output.resolve() == Path(input_path).resolve() for input_path in inputs):
+        raise ValueError(f"--output {path}: is also the input; writing it would replace what was read")
+    if output.suffix.lower() not in suffixes:
+        raise ValueError(f"--output {path}: unknown suffix {output.suffix!r}; use {' or '.join(suffixes)}")
+    if not output.parent.is_dir():
+        raise ValueError(f"--output {path}: folder {output.parent} does not exist")
+    return output
+
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
 def cmd_baselines(args) -> int:
     import pandas as pd
 
     from .evaluation import load_target, run, training_items
     from .methods import Context
 
+    check_output(args.output, TABLE_SUFFIXES)
     context = Context(train=training_items(args.train, args.data_root))
     targets = [load_target(text, args.data_root) for text in args.test]
     results = pd.concat([run(name, targets, context) for name in args.methods], ignore_index=True)
@@ -79,7 +101,10 @@ def report_results(results, output: str | None, per_group: bool = False) -> None
         table = results.pivot_table(index="group", columns="metric", values="value", aggfunc="mean")
         print("\nper group:\n" + table.to_string(float_format=lambda x: f"{x:.3f}"))
     if output:
-        results.to_csv(output, index=False) if output.endswith(".csv") else results.to_parquet(output, index=False)
+        write = results.to_csv if Path(output).suffix.lower() == ".csv" else results.to_parquet  # check_output'ed
+        partial = Path(output).with_name(f".{Path(output).name}.tmp{os.getpid()}")
+        write(partial, index=False)
+        partial.replace(output)  # whole or not at all
         print(f"\nwrote {len(results)} rows to {output}")
     else:
         print(f"\nappended {len(results)} rows to {append_results(results)}")
@@ -136,6 +161,7 @@ def add_config_flags(parser, config_class, groups: dict[str, str]) -> None:
 def cmd_train(args) -> int:
     import json as json_module
 
+    from .paths import adapters_dir
     from .training import TrainConfig
     from .training.run import train
 
@@ -147,6 +173,10 @@ def cmd_train(args) -> int:
         values["exclude_groups"] = [*values.get("exclude_groups", []), *fold_countries(args.fold)]
         values.setdefault("name", f"fold{args.fold}")
     config = TrainConfig.from_dict(values)
+    existing = adapters_dir() / config.name
+    if existing.exists() and not (args.overwrite or args.resume):  # minutes of training must not replace it silently
+        raise ValueError(f"adapter {config.name!r} already exists ({existing}); give --overwrite to replace it "
+                         "or another --name")
     print(config.to_json())
 
     def show(record):
@@ -209,6 +239,7 @@ def cmd_evaluate(args) -> int:
 
     method = METHODS[args.method]
     args.model = base_model(args)
+    check_output(args.output, TABLE_SUFFIXES, inputs=[args.input])
     targets = [load_file_target(args.input, args.max_items)] if args.input else []
     targets += [load_target(text, args.data_root, args.fold, args.max_items) for text in args.test or []]
     if not targets:
@@ -233,6 +264,7 @@ def cmd_predict(args) -> int:
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
+    check_output(args.output, (".jsonl",), inputs=[args.input])
     rows = read_prediction_rows(args.input)
     args.model = base_model(args)
     simulator = simulator_loader(args)()
@@ -326,6 +358,7 @@ def add_model_commands(commands) -> None:
     train.add_argument("--fold", type=int, help="hold out the countries of leave-10-out fold N of C1 (0-4)")
     train.add_argument("--status", help="write progress to this JSON status file")
     train.add_argument("--resume", action="store_true", help="resume from the run's last checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace an adapter of the same name (refused otherwise)")
     add_config_flags(train, TrainConfig, GROUPS)
     train.set_defaults(run=cmd_train)
 
@@ -388,9 +421,7 @@ def cmd_robustness(args) -> int:
     method.check(context)
     label = method_label(method.label(context), args.model if "model" in method.uses else "", args.adapter or "")
     test = f"{target.dataset}:{target.split}"
-    output = Path(args.output) if args.output else report_path(label, test)
-    if output.suffix != ".csv" or output.is_dir():
-        raise ValueError(f"--output {output}: give a .csv file path")  # before minutes of scoring, not after
+    output = check_output(args.output, (".csv",)) or report_path(label, test)  # before minutes of scoring
     items = list(target.items)
     predictions = method.run(items, context)
     moved = order_predictions(method, items, context, range(1, args.orders))

@@ -79,8 +79,13 @@ def local_base_models() -> list[str]:
 SHIPPED_ADAPTERS = PROJECT_ROOT / "adapters"
 
 
+MAX_ADAPTER_NAME = 100  # folders of 255 bytes fail ("File name too long") only when saving, after training
+
+
 def check_adapter_name(name: str) -> str:
     """`name` if it is a valid adapter name (a folder name anywhere), else ValueError."""
+    if len(name) > MAX_ADAPTER_NAME:
+        raise ValueError(f"adapter name of {len(name)} characters: at most {MAX_ADAPTER_NAME}")
     if not ADAPTER_NAME.match(name):
         raise ValueError(f"adapter name {name!r}: use letters, digits, '.', '_' and '-', "
                          "starting with a letter or digit")

@@ -162,3 +162,37 @@ def test_evaluate_runs_an_adapter_on_the_base_model_it_was_trained_on(tmp_path, 
 def test_a_split_without_rows_is_an_error_not_zero_rows_appended(survey_root, capsys):
     assert main(["--data-root", str(survey_root), "evaluate", "--model", "dummy", "--test", "wvs_valid:C1-Q3"]) == 2
     assert "--test wvs_valid:C1-Q3: no rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output, message", [
+    ("{rows}", "is also the input"), ("{tmp}/results.txt", "unknown suffix '.txt'"),
+    ("{tmp}/missing/results.csv", "does not exist"), ("{tmp}/", "is a folder"),
+])
+def test_a_bad_output_is_refused_before_any_work_and_the_input_survives(tmp_path, capsys, output, message):
+    rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
+    before = (tmp_path / "rows.jsonl").read_bytes()
+    output = output.format(rows=rows, tmp=tmp_path)
+    assert main(["evaluate", "--model", "dummy", "--input", rows, "--output", output]) == 2
+    assert message in capsys.readouterr().err
+    assert (tmp_path / "rows.jsonl").read_bytes() == before
+    assert main(["predict", "--model", "dummy", "--input", rows, "--output", rows]) == 2
+    assert (tmp_path / "rows.jsonl").read_bytes() == before
+
+
+def test_evaluate_writes_parquet_by_its_suffix(tmp_path):
+    import pandas as pd
+
+    rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
+    assert main(["evaluate", "--model", "dummy", "--input", rows, "--output", str(tmp_path / "r.PARQUET")]) == 0
+    assert len(pd.read_parquet(tmp_path / "r.PARQUET")) == 5  # one row per metric
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
+
+
+def test_train_refuses_to_replace_an_adapter_and_overlong_names(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    (tmp_path / "models" / "adapters" / "mine").mkdir(parents=True)
+    assert main(["train", "--name", "mine", "--model", "dummy"]) == 2
+    error = capsys.readouterr().err
+    assert "adapter 'mine' already exists" in error and "give --overwrite to replace it" in error
+    assert main(["train", "--name", "x" * 250, "--model", "dummy"]) == 2
+    assert "adapter name of 250 characters: at most 100" in capsys.readouterr().err
