@@ -52,3 +52,31 @@ def test_changed_model_files_change_the_key(tiny_model, tmp_path):
 def test_models_wrapped_from_memory_are_not_cached(tiny_model):
     loaded = Simulator.load(tiny_model)
     assert Simulator.from_model(loaded.backend.model, loaded.tokenizer).cache is None  # provenance unknown
+
+
+def test_a_cache_file_that_is_not_a_database_is_moved_aside_and_rebuilt(tmp_path, caplog):
+    from survey_sim.cache import PredictionCache
+
+    path = tmp_path / "predictions.sqlite"
+    cache = PredictionCache(path)
+    cache.put_many({"a": np.array([0.25, 0.75])})
+    path.write_bytes(b"this is not a database" * 100)  # overwritten after it was opened
+    assert cache.get_many(["a"]) == {}  # a miss: recomputed, not an error
+    assert "unreadable" in caplog.text and any(p.name.startswith("predictions.sqlite.unreadable-")
+                                               for p in tmp_path.iterdir())
+    cache.put_many({"a": np.array([0.5, 0.5])})
+    assert cache.get_many(["a"])["a"].tolist() == [0.5, 0.5]
+    path.write_bytes(b"garbage")  # broken before the next process opens it
+    assert PredictionCache(path).get_many(["a"]) == {} and len(PredictionCache(path)) == 0
+
+
+def test_a_damaged_entry_is_a_miss(tmp_path):
+    import sqlite3
+
+    from survey_sim.cache import PredictionCache
+
+    cache = PredictionCache(tmp_path / "p.sqlite")
+    cache.put_many({"good": np.array([0.2, 0.8]), "nan": np.array([np.nan, 1.0]), "short": np.array([1.0])})
+    with sqlite3.connect(tmp_path / "p.sqlite") as db:
+        db.execute("INSERT INTO predictions VALUES ('bytes', ?)", (b"\x00\x01\x02",))
+    assert set(cache.get_many(["good", "nan", "short", "bytes"])) == {"good"}
