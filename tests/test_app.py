@@ -171,7 +171,7 @@ def test_data_page_names_the_bad_row_of_an_upload(tmp_path, monkeypatch, survey_
     at.file_uploader(key="upload_file").set_value(("bad.jsonl", INVALID_JSONL, "application/json"))
     at.button(key="FormSubmitter:upload_form-Check and store").click().run()
     assert not at.exception and not at.success
-    assert "bad.jsonl" in at.error[0].value and "row 0: field 'shares': has 1 values for 2 options" in at.error[0].value
+    assert "bad.jsonl" in at.error[0].value and "line 1: field 'shares': has 1 values for 2 options" in at.error[0].value
     assert not (tmp_path / "uploads" / "bad.jsonl").exists()
     assert at.selectbox(key="data_dataset").value == "wvs_valid"  # browsing the real data sets is untouched
 

@@ -95,7 +95,7 @@ def test_data_page_accepts_a_valid_upload_and_names_the_bad_row(browser, app_url
         page.get_by_text("Yes 70% | No 30%").first.wait_for(state="attached", timeout=30_000)
         upload(page, "bad.jsonl", b'{"question": "Q", "options": ["a", "b"], "group": "X", "shares": [0.5]}')
         page.locator("[data-testid='stAlertContentError']",
-                     has_text="row 0: field 'shares': has 1 values for 2 options").wait_for(timeout=30_000)
+                     has_text="line 1: field 'shares': has 1 values for 2 options").wait_for(timeout=30_000)
         no_exception(page)
     finally:
         ARTIFACTS.mkdir(exist_ok=True)

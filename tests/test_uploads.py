@@ -25,7 +25,7 @@ def test_valid_upload_is_stored_listed_and_loadable(tmp_path):
 
 def test_invalid_upload_names_row_and_field_and_leaves_nothing(tmp_path):
     bad = [GOOD_ROWS[0], {"question": "Q", "options": ["a", "b"], "group": "X", "shares": [0.5]}]
-    with pytest.raises(DataError, match=r"(?s)^mine\.jsonl: .*row 1: field 'shares'"):
+    with pytest.raises(DataError, match=r"(?s)^mine\.jsonl: .*line 2: field 'shares'"):
         save_upload("mine.jsonl", jsonl(bad), folder=tmp_path)
     assert list(tmp_path.iterdir()) == []  # no temporary file, no half upload
 

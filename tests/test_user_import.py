@@ -54,3 +54,16 @@ def test_unsupported_extension(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(DataError, match="unsupported file type"):
         load_user_file(path)
+
+
+def test_json_lines_that_are_not_objects_are_all_named_by_line(tmp_path):
+    from survey_sim.data import DataError, load_user_file
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"question": "Q", "options": ["a", "b"], "group": "X", "shares": [0.5, 0.5]}\n[1, 2]\n'
+                    '"text"\nnot json\n')
+    with pytest.raises(DataError) as caught:
+        load_user_file(path)
+    assert caught.value.problems == ["line 2: is a JSON list, not an object {...}",
+                                     "line 3: is a JSON str, not an object {...}",
+                                     "line 4: not valid JSON (Expecting value)"]

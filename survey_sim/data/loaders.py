@@ -25,17 +25,26 @@ register_format = PARSERS.register
 # --- reading files -----------------------------------------------------------------------
 
 def read_records(path: Path) -> list[dict]:
-    """JSON (a list of objects) or JSON Lines; errors name the file and the line."""
+    """JSON (a list of objects) or JSON Lines; errors name the file and the line. A JSON Lines
+    record carries its line ("_where"), so later problems name the line too; every line that is
+    not a JSON object is reported at once."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
-        records = []
+        records, problems = [], []
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise DataError(str(path), [f"line {n}: not valid JSON ({err.msg})"]) from None
+                problems.append(f"line {n}: not valid JSON ({err.msg})")
+                continue
+            if not isinstance(record, dict):
+                problems.append(f"line {n}: is a JSON {type(record).__name__}, not an object {{...}}")
+                continue
+            records.append({**record, "_where": f"line {n}"})
+        if problems:
+            raise DataError(str(path), problems)
         return records
     try:
         data = json.loads(text)
