@@ -86,7 +86,9 @@ def zero_shot_label() -> str:
 
 
 @st.cache_resource(show_spinner="Loading the model (once per session of the server)...")
-def cached_simulator(adapter: str | None = None, dtype: str = "float32"):
+def cached_simulator(adapter: str | None = None, dtype: str = "float32", files: str = ""):
+    """`files` (the adapter's file fingerprint) is only part of the cache key: a retrained adapter
+    of the same name is loaded afresh instead of served from memory."""
     from survey_sim.simulator import Simulator
     from survey_sim.paths import app_model
 
@@ -98,10 +100,24 @@ def simulator_or_stop(adapter: str | None = None, dtype: str = "float32"):
     """The cached simulator, or an error message (never a traceback) and the end of the page:
     e.g. an adapter folder deleted or broken since the list was drawn."""
     try:
-        return cached_simulator(adapter, dtype)
+        return cached_simulator(adapter, dtype, adapter_files(adapter))
     except Exception as err:  # noqa: BLE001  (missing files, a corrupt safetensors file, a mismatched base model...)
         st.error(f"Could not load {'adapter ' + repr(adapter) if adapter else 'the model'}: {err}")
         st.stop()
+
+
+def adapter_files(adapter: str | None) -> str:
+    """Name, size and modification time of the adapter's files ("" without one, or if it is gone:
+    loading then says what is wrong)."""
+    from survey_sim.adapters import adapter_path
+    from survey_sim.cache import file_fingerprint
+
+    if not adapter:
+        return ""
+    try:
+        return file_fingerprint(adapter_path(adapter))
+    except (OSError, ValueError):
+        return ""
 
 
 def show_map(figure, iso3s) -> None:
@@ -119,22 +135,11 @@ def show_map(figure, iso3s) -> None:
 
 def seen_in_training(adapter: str | None):
     """What the simulator was fitted on (`survey_sim.seen`), or None where it does not say."""
-    return cached_seen(adapter, adapter_stamp(adapter), str(data_root()))
-
-
-def adapter_stamp(adapter: str | None) -> tuple:
-    """The adapter's folder and its record's modification time: a cache key that changes when the
-    adapter is retrained or another folder of the same name is meant."""
-    from survey_sim.adapters import adapter_path
-
-    if not adapter:
-        return ()
-    record = adapter_path(adapter) / "survey_sim.json"
-    return str(record), record.stat().st_mtime if record.exists() else None
+    return cached_seen(adapter, adapter_files(adapter), str(data_root()))
 
 
 @st.cache_data(show_spinner=False)
-def cached_seen(adapter: str | None, stamp: tuple, root: str):
+def cached_seen(adapter: str | None, files: str, root: str):  # `files`: retrained or replaced, read afresh
     from survey_sim.seen import seen_in_training as read_seen
 
     return read_seen(adapter, root)
@@ -220,7 +225,8 @@ def warm_default_views() -> None:
     try:
         dataset = cached_dataset(warmup.map_dataset_names()[0], str(data_root()))
         adapter = default_adapter()
-        warmup.warm_default_views(dataset, cached_simulator(adapter), adapter_metadata(adapter))
+        warmup.warm_default_views(dataset, cached_simulator(adapter, "float32", adapter_files(adapter)),
+                                  adapter_metadata(adapter))
     except Exception as err:  # noqa: BLE001  (no data, no model: the pages say so themselves)
         logging.getLogger(__name__).warning("start-up warm-up skipped: %s", err)
 

@@ -602,3 +602,20 @@ def test_a_simulator_that_says_the_same_everywhere_is_flagged_and_its_ties_are_g
     at.switch_page("app_pages/world_map.py").run()
     at.selectbox(key="map_simulator").set_value("zero-shot (dummy)").run()
     assert not at.exception and any("near-identical across countries" in w.value for w in at.warning)
+
+
+def test_a_retrained_adapter_is_loaded_afresh_not_served_from_memory(survey_root, tmp_path, monkeypatch):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    adapters = tmp_path / "models" / "adapters"
+    ship_adapter(adapters, "retrained", {"base_model": "dummy"})
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.radio(key="simulator").set_value("retrained").run()
+    before = at.dataframe[0].value["1-jsd"].tolist()
+    save_file({"lora_A": np.ones((8, 4), np.float32)}, str(adapters / "retrained" / "adapter_model.safetensors"))
+    again = AppTest.from_file(APP, default_timeout=60).run()  # the same server process: its caches are kept
+    again.radio(key="simulator").set_value("retrained").run()
+    assert not again.exception and again.dataframe[0].value["1-jsd"].tolist() != before
