@@ -203,18 +203,32 @@ class JobQueue:
             return False
 
     def reconcile(self) -> list[Job]:
-        """Fail "running" jobs whose processes died; start a worker for queued jobs. Returns the failed."""
+        """Settle "running" jobs whose worker died by their own process's outcome (a training that
+        finished and saved its adapter is done, whatever happened to the worker after); fail the
+        others; start a worker for queued jobs. Returns the failed."""
         if self.worker_alive():
             return []
         died = []
         with self._connect() as db:
             for row in db.execute("SELECT * FROM jobs WHERE state = 'running'").fetchall():
-                db.execute("UPDATE jobs SET state = 'failed', finished = ?, error = ? WHERE id = ?",
-                           (time.time(), "the training process died (see its log)", row["id"]))
-                died.append(row["id"])
+                finished = self._finished_anyway(self._job(row))
+                db.execute("UPDATE jobs SET state = ?, finished = ?, error = ? WHERE id = ?",
+                           ("done" if finished else "failed", time.time(),
+                            None if finished else "the training process died (see its log)", row["id"]))
+                if not finished:
+                    died.append(row["id"])
         if self.jobs(states=("queued",)):
             self.ensure_worker()
         return [self.get(i) for i in died]
+
+    def _finished_anyway(self, job: Job) -> bool:
+        """Whether a job's own process got to the end: its status file says done and its adapter
+        is complete (an evaluation leaves no such trace, so it counts as failed)."""
+        from .adapters import read_adapter
+
+        if job.kind != "train" or job.status().get("state") != "done":
+            return False
+        return (self.adapters_root / job.name).is_dir() and read_adapter(self.adapters_root / job.name)["error"] is None
 
     def ensure_worker(self) -> None:
         """Start a worker unless one is running (a second one would find the lock taken and exit)."""

@@ -126,3 +126,20 @@ def test_a_shift_adapter_is_evaluated_as_it_predicts(tmp_path):
         "evaluate", "--method", "shift", "--adapter", "shifty", "--test", "wvs:C1-Q2", "--cache",
         "--train", "adapter", "--param", "s=0.5"]
     assert json.loads((tmp_path / "shifty" / "survey_sim.json").read_text())["base_model"] == "dummy"
+
+
+def test_reconcile_keeps_a_run_that_finished_although_its_worker_died(queue, tiny_model, tmp_path):
+    from survey_sim.training.status import write_status
+    from test_app import ship_adapter
+
+    job = queue.submit(tiny_config(tiny_model, "tiny-finished"), start_worker=False)
+    assert queue._claim_next().id == job.id
+    write_status(job.status_path, state="done", step=2, max_steps=2)  # the train process ended well...
+    ship_adapter(tmp_path / "models" / "adapters", "tiny-finished", {"base_model": tiny_model})  # ...and saved
+    assert queue.reconcile() == []  # ...then the worker was killed before recording it
+    assert queue.get(job.id).state == "done" and queue.get(job.id).error is None
+    half = queue.submit(tiny_config(tiny_model, "tiny-half"), start_worker=False)
+    queue._claim_next()
+    write_status(half.status_path, state="done", step=2, max_steps=2)  # said done, but no adapter on disk
+    (failed,) = queue.reconcile()
+    assert failed.id == half.id and failed.state == "failed"
