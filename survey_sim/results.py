@@ -1,7 +1,10 @@
 """The results store: one tidy Parquet table that every evaluation appends to.
 
 Writes are atomic (temporary file, then rename), so a crash mid-write never corrupts what
-was there. A re-run of the same (method, model, adapter, dataset, split) replaces its rows.
+was there, and serialised by an exclusive lock on a sibling `.lock` file, so concurrent
+evaluations (several `survey-sim evaluate` processes, the app's jobs) never lose each other's
+rows to a read-merge-replace race. A re-run of the same (method, model, adapter, dataset,
+split) replaces its rows.
 The store is models/results/results.parquet unless $SURVEY_SIM_RESULTS names another file
 (tests, or a store shared between checkouts).
 
@@ -12,6 +15,7 @@ the question texts, which belong to or derive from the surveys, not this repo.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -45,15 +49,17 @@ def load_results(path: str | Path | None = None) -> pd.DataFrame:
 def append_results(new: pd.DataFrame, path: str | Path | None = None) -> Path:
     """Add `new` to the store (default: `results_path()`), replacing earlier rows of the same runs."""
     path = Path(path) if path is not None else results_path()
-    old = load_results(path)
-    if not old.empty:
-        runs = new[RUN_KEYS].drop_duplicates()
-        same_run = old[RUN_KEYS].merge(runs, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-        new = pd.concat([old[~same_run], new], ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    new.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until the file is replaced: read, merge and write as one
+        old = load_results(path)
+        if not old.empty:
+            runs = new[RUN_KEYS].drop_duplicates()
+            same_run = old[RUN_KEYS].merge(runs, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+            new = pd.concat([old[~same_run], new], ignore_index=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        new.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
     return path
 
 

@@ -31,3 +31,29 @@ def test_rerunning_a_run_replaces_its_rows(tmp_path):
     results.append_results(small_store(), store)
     after = results.load_results(store)
     pd.testing.assert_frame_equal(before, after)
+
+
+def _append_runs(path: str, worker: int, runs: int) -> None:
+    import pandas as pd
+
+    from survey_sim.results import append_results
+
+    for run in range(runs):
+        append_results(pd.DataFrame({"method": [f"m{worker}-{run}"], "model": [""], "adapter": [""],
+                                     "dataset": ["d"], "split": ["s"], "metric": ["1-jsd"], "value": [0.5]}), path)
+
+
+def test_concurrent_writers_keep_every_run(tmp_path):
+    import multiprocessing
+
+    from survey_sim.results import load_results
+
+    store = tmp_path / "store.parquet"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_runs, args=(str(store), w, 5)) for w in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert all(worker.exitcode == 0 for worker in workers)
+    assert len(load_results(store)) == 30  # 6 processes x 5 appends: none lost to another's write
