@@ -61,6 +61,8 @@ def test_a_few_steps_fit_the_training_items_and_save_a_peft_adapter(tiny_dir, tm
     metadata = json.loads((adapter / "survey_sim.json").read_text())
     assert metadata["config"]["lora_r"] == 8 and metadata["loss"] == "kl"
     assert read_status(status)["state"] == "done"
+    assert read_status(status)["data"] == {"train_rows": len(ITEMS), "train_groups": len({it.group for it in ITEMS}),
+                                           "valid_rows": len(ITEMS), "excluded": []}
     assert result["best"]["eval_1-jsd_paper"] >= max(h["eval_1-jsd_paper"] for h in result["validation_history"])
 
 
@@ -446,3 +448,14 @@ def test_progress_is_reported_at_every_step_not_only_at_logging_steps(tiny_dir, 
           progress=records.append, status_path=tmp_path / "status.json")
     assert {1, 2, 3} <= {record["step"] for record in records}  # logging runs every 5 steps
     assert all(record["eta_s"] is not None for record in records if record["step"])
+
+
+def test_the_log_states_the_rows_and_the_groups_held_out(survey_root):
+    from survey_sim.training.run import data_summary
+
+    config = TrainConfig(name="fold-like", dataset="wvs_valid", train_split="C1-Q2", valid_dataset="wvs_valid",
+                         exclude_groups=["JPN", "DEU"])
+    train_items, valid_items = config.items(survey_root)
+    summary = data_summary(config, train_items, valid_items)
+    assert summary["excluded"] == ["DEU", "JPN"] and summary["train_groups"] == 44  # 46 C1 countries, 2 held out
+    assert summary["train_rows"] == len(train_items) and not {"JPN", "DEU"} & {it.iso3 for it in train_items}

@@ -107,6 +107,13 @@ def training_arguments(config: TrainConfig, output_dir: Path, has_validation: bo
     )
 
 
+def data_summary(config: TrainConfig, train_items: list, valid_items: list) -> dict:
+    """What a run learns from, for its log and status file: a held-out country that leaked into
+    training would show here."""
+    return {"train_rows": len(train_items), "train_groups": len({it.group_key for it in train_items}),
+            "valid_rows": len(valid_items), "excluded": sorted(config.exclude_groups)}
+
+
 def train(config: TrainConfig, status_path: str | Path | None = None, progress=None, data_root=None,
           adapters_root: str | Path | None = None, runs_root: str | Path | None = None, resume: bool = False,
           items: tuple[list, list] | None = None) -> dict:
@@ -119,6 +126,11 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     if status_path:
         write_status(status_path, state="loading", name=config.name, config=config.to_dict())
     train_items, all_valid_items = items if items is not None else config.items(data_root)
+    data = data_summary(config, train_items, all_valid_items)
+    print(f"training rows: {data['train_rows']:,} of {data['train_groups']} groups; validation rows: "
+          f"{data['valid_rows']:,}; groups held out: {', '.join(data['excluded']) or 'none'}", flush=True)
+    if status_path:
+        write_status(status_path, data=data)
     first_stage, first_stage_metadata = (check_first_stage(config, adapters_root) if config.stage2 == "dsa"
                                          else (None, None))
     valid_items = validation_sample(config, all_valid_items)
