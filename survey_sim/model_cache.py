@@ -84,6 +84,14 @@ def store(gguf: Path, model, tokenizer) -> Path | None:
         return None
 
 
+def discard(folder: Path, err: Exception) -> None:
+    """Remove a converted model that failed to load: the cache is disposable, and the GGUF file
+    is converted again (a damaged folder must not stop every page)."""
+    warnings.warn(f"converted model {folder} failed to load ({type(err).__name__}: {err}); converting again",
+                  stacklevel=2)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _write_json_atomically(path: Path, data: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

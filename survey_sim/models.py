@@ -114,7 +114,10 @@ def load_gguf(path: Path, attempt):
     first use, then loaded from the saved safetensors and tokenizer.json."""
     cached = model_cache.converted(path) if model_cache.enabled() else None
     if cached is not None:
-        return attempt(str(cached))
+        try:
+            return attempt(str(cached))
+        except Exception as err:  # noqa: BLE001  (truncated weights, a broken tokenizer.json...: convert again)
+            model_cache.discard(cached, err)
     model, tokenizer = attempt(str(path.parent), gguf_file=path.name)
     drop_gguf_quantizer_tag(model)
     if model_cache.enabled() and next(model.parameters()).dtype == torch.float32:  # keep full precision only

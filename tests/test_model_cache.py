@@ -95,3 +95,26 @@ def test_the_cached_default_model_is_the_gguf_model(cache, monkeypatch):
         b = option_logits(cached_model, encoded["input_ids"], encoded["attention_mask"], letters[:4])
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert cached_model.config._name_or_path == DEFAULT_MODEL
+
+
+def test_a_damaged_conversion_is_converted_again_not_a_dead_end(cache, gguf):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from survey_sim.models import load_gguf
+
+    tokenizer = make_tokenizer()
+    folder = model_cache.store(gguf, make_llama(len(tokenizer)), tokenizer)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated on disk
+    conversions = []
+
+    def attempt(source, gguf_file=None):
+        if gguf_file is None:  # the cached folder
+            return AutoModelForCausalLM.from_pretrained(source), AutoTokenizer.from_pretrained(source)
+        conversions.append(gguf_file)  # what transformers' GGUF reader would do
+        return make_llama(len(tokenizer)), tokenizer
+
+    with pytest.warns(UserWarning, match="failed to load"):
+        model, _ = load_gguf(gguf, attempt)
+    assert conversions == [gguf.name] and model is not None
+    assert model_cache.converted(gguf) == folder and (folder / "model.safetensors").stat().st_size > 100
