@@ -16,7 +16,9 @@ from survey_sim.leaderboard import (
     wide,
 )
 from survey_sim.metrics import METRICS
-from survey_sim.results import REFERENCE_RESULTS, results_path, shown_results
+from survey_sim.results import REFERENCE_RESULTS, results_path
+
+from app_pages.shared import results_or_stop
 
 
 def describe(metric: str) -> str:
@@ -80,7 +82,7 @@ st.title("Leaderboard")
 st.caption("Mean score per row of each data set and split, from every evaluation run so far "
            "(`survey-sim baselines`, `survey-sim evaluate`).")
 
-results, store = shown_results()
+results, store = results_or_stop()
 if results.empty:
     st.info(f"The results store `{results_path()}` has no rows yet. Fill it from the command line, then reload this page:")
     st.code("\n".join(FILL_COMMANDS), language="bash")

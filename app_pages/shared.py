@@ -78,6 +78,18 @@ def dataset_source(choice: str) -> str:
     return f"Source: {spec.source}. Licence: {spec.licence}."
 
 
+def results_or_stop():
+    """(rows, their file) of the results store (or the shipped reference), or an error naming
+    the file and the end of the page when the store cannot be read."""
+    from survey_sim.results import ResultsStoreError, shown_results
+
+    try:
+        return shown_results()
+    except ResultsStoreError as err:
+        st.error(str(err))
+        st.stop()
+
+
 def zero_shot_label() -> str:
     """How the pages name the base model without an adapter: "zero-shot (smollm2-135m)"."""
     from survey_sim.paths import app_model

@@ -13,11 +13,12 @@ from survey_sim.metrics import METRICS, score_pairs
 from survey_sim.adapters import list_adapters
 from survey_sim.data import dataset_specs
 from survey_sim.gis import region_table
-from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS, shown_results
+from survey_sim.results import REFERENCE_RESULTS, RUN_KEYS
 from survey_sim.seen import FILTERS, mark_rows
 
 from app_pages.shared import (dataset_choices, dataset_or_stop, dataset_title, default_adapter, gis_downloads,
-                              how_it_predicts, seen_in_training, show_collapse, show_map, simulate, training_mark, zero_shot_label)
+                              how_it_predicts, results_or_stop, seen_in_training, show_collapse, show_map, simulate,
+                              training_mark, zero_shot_label)
 
 ZERO_SHOT = zero_shot_label()
 DIVERGENCES = {"1-jsd_paper": "1-JSD (paper-compatible)", "emd": "EMD (ordinal)"}
@@ -127,7 +128,7 @@ def question_name(item, width: int = 70) -> str:
 
 
 def split_average() -> None:
-    results, store = shown_results()
+    results, store = results_or_stop()
     if store == REFERENCE_RESULTS:
         st.caption("From the project's reference results; your own evaluations replace them.")
     if results.empty:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -112,6 +113,20 @@ class JobQueue:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db_path = self.folder / "jobs.sqlite"
         self.lock_path = self.folder / "worker.lock"
+        try:
+            with self._connect() as db:
+                db.execute(SCHEMA)
+        except sqlite3.DatabaseError as err:  # not a database any more (overwritten, truncated)
+            self._start_afresh(err)
+
+    def _start_afresh(self, err: Exception) -> None:
+        """Keep an unreadable job database aside (its jobs' logs and status files stay in the
+        folder) and start an empty queue, rather than leave the Fine-tune page unusable."""
+        aside = self.db_path.with_name(f"{self.db_path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.db_path, aside)
+            logging.getLogger(__name__).warning("job database %s unreadable (%s): moved to %s; a new queue starts",
+                                                self.db_path, err, aside.name)
         with self._connect() as db:
             db.execute(SCHEMA)
 
@@ -125,7 +140,8 @@ class JobQueue:
             yield db
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # BEGIN itself may have failed (a file that is not a database)
+                db.execute("ROLLBACK")
             raise
         finally:
             db.close()

@@ -41,9 +41,19 @@ def results_path() -> Path:
 
 
 
+class ResultsStoreError(ValueError):
+    """The store exists but cannot be read: it is reported, never replaced (it holds results)."""
+
+
 def load_results(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else results_path()
-    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    if not path.exists():
+        return pd.DataFrame()
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise ResultsStoreError(f"results store {path} is not a readable Parquet file ({str(err).splitlines()[0]}); "
+                                f"nothing was changed: move it aside or name another store with ${RESULTS_ENV}") from None
 
 
 def append_results(new: pd.DataFrame, path: str | Path | None = None) -> Path:

@@ -619,3 +619,15 @@ def test_a_retrained_adapter_is_loaded_afresh_not_served_from_memory(survey_root
     again = AppTest.from_file(APP, default_timeout=60).run()  # the same server process: its caches are kept
     again.radio(key="simulator").set_value("retrained").run()
     assert not again.exception and again.dataframe[0].value["1-jsd"].tolist() != before
+
+
+def test_an_unreadable_results_store_is_named_not_a_traceback_and_kept(tmp_path, monkeypatch):
+    store = tmp_path / "results.parquet"
+    store.write_bytes(b"not parquet")
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(store))
+    for page in ("app_pages/leaderboard.py", "app_pages/world_map.py"):
+        at = open_page(page)
+        if page.endswith("world_map.py"):
+            at.radio(key="map_mode").set_value("A split, averaged").run()
+        assert not at.exception and f"results store {store} is not a readable Parquet file" in at.error[0].value
+    assert store.read_bytes() == b"not parquet"

@@ -143,3 +143,12 @@ def test_reconcile_keeps_a_run_that_finished_although_its_worker_died(queue, tin
     write_status(half.status_path, state="done", step=2, max_steps=2)  # said done, but no adapter on disk
     (failed,) = queue.reconcile()
     assert failed.id == half.id and failed.state == "failed"
+
+
+def test_an_unreadable_job_database_is_kept_aside_and_a_new_queue_starts(tmp_path, caplog):
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    (folder / "jobs.sqlite").write_bytes(b"this is not a database" * 50)
+    queue = JobQueue(folder, adapters_root=tmp_path / "adapters")
+    assert queue.jobs() == [] and "unreadable" in caplog.text
+    assert [p.name for p in folder.iterdir() if p.name.startswith("jobs.sqlite.unreadable-")]

@@ -1,5 +1,6 @@
 """The results store and the shipped reference results."""
 import pandas as pd
+import pytest
 
 from survey_sim import results
 
@@ -57,3 +58,16 @@ def test_concurrent_writers_keep_every_run(tmp_path):
         worker.join(120)
     assert all(worker.exitcode == 0 for worker in workers)
     assert len(load_results(store)) == 30  # 6 processes x 5 appends: none lost to another's write
+
+
+def test_an_unreadable_store_is_reported_and_never_replaced(tmp_path):
+    import pandas as pd
+
+    from survey_sim.results import ResultsStoreError, append_results
+
+    store = tmp_path / "store.parquet"
+    store.write_bytes(b"half a parquet file")
+    with pytest.raises(ResultsStoreError, match="is not a readable Parquet file"):
+        append_results(pd.DataFrame({"method": ["m"], "model": [""], "adapter": [""], "dataset": ["d"],
+                                     "split": ["s"], "metric": ["1-jsd"], "value": [0.5]}), store)
+    assert store.read_bytes() == b"half a parquet file"
