@@ -152,3 +152,56 @@ def test_an_unreadable_job_database_is_kept_aside_and_a_new_queue_starts(tmp_pat
     queue = JobQueue(folder, adapters_root=tmp_path / "adapters")
     assert queue.jobs() == [] and "unreadable" in caplog.text
     assert [p.name for p in folder.iterdir() if p.name.startswith("jobs.sqlite.unreadable-")]
+
+
+def processes_running(fragment: str) -> list[int]:
+    """Pids whose command line holds `fragment` (from /proc: no extra dependency)."""
+    import os
+    from pathlib import Path
+
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if fragment in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return [pid for pid in pids if pid != os.getpid()]
+
+
+def wait_until(condition, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_kill_9_of_the_train_process_fails_the_job_and_leaves_no_adapter(queue, tiny_model, tmp_path):
+    import os
+    import signal
+
+    job = queue.submit(tiny_config(tiny_model, "tiny-killed", max_steps=400))
+    wait_until(lambda: (queue.get(job.id).status().get("step") or 0) >= 1)
+    os.kill(queue.get(job.id).pid, signal.SIGKILL)  # mid-training, before any checkpoint or save
+    job = wait_for(queue, job.id, {"done", "failed"})
+    assert job.state == "failed" and job.returncode == -signal.SIGKILL
+    assert not any("tiny-killed" in p.name for p in (tmp_path / "models" / "adapters").glob("*"))  # nor a partial
+
+
+def test_kill_9_of_the_worker_while_its_run_finishes_still_ends_done(queue, tiny_model, tmp_path):
+    import os
+    import signal
+
+    job = queue.submit(tiny_config(tiny_model, "tiny-orphaned", max_steps=6))
+    wait_until(lambda: queue.get(job.id).state == "running" and queue.get(job.id).pid)
+    (worker,) = processes_running(f"survey_sim.jobs work --folder {queue.folder}")
+    os.kill(worker, signal.SIGKILL)  # the worker dies; its train process runs on and saves the adapter
+    train_pid = queue.get(job.id).pid
+    wait_until(lambda: not processes_running(f"--status {queue.get(job.id).status_path}") or
+               not os.path.exists(f"/proc/{train_pid}"))
+    wait_until(lambda: not queue.worker_alive())
+    assert queue.reconcile() == [] and queue.get(job.id).state == "done"
+    assert (tmp_path / "models" / "adapters" / "tiny-orphaned" / "survey_sim.json").is_file()
