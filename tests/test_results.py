@@ -34,29 +34,32 @@ def test_rerunning_a_run_replaces_its_rows(tmp_path):
     pd.testing.assert_frame_equal(before, after)
 
 
-def _append_runs(path: str, worker: int, runs: int) -> None:
-    import pandas as pd
+APPEND_RUNS = """
+import sys
+import pandas as pd
+from survey_sim.results import append_results
+path, worker, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for run in range(runs):
+    append_results(pd.DataFrame({"method": [f"m{worker}-{run}"], "model": [""], "adapter": [""], "dataset": ["d"],
+                                 "split": ["s"], "metric": ["1-jsd"], "value": [0.5]}), path)
+"""
 
-    from survey_sim.results import append_results
 
-    for run in range(runs):
-        append_results(pd.DataFrame({"method": [f"m{worker}-{run}"], "model": [""], "adapter": [""],
-                                     "dataset": ["d"], "split": ["s"], "metric": ["1-jsd"], "value": [0.5]}), path)
+def concurrent_appends(store, processes: int, runs: int) -> list[int]:
+    """`processes` separate Python processes, each appending `runs` runs to `store`; their exit codes."""
+    import subprocess
+    import sys
+
+    started = [subprocess.Popen([sys.executable, "-c", APPEND_RUNS, str(store), str(worker), str(runs)])
+               for worker in range(processes)]
+    return [process.wait(timeout=300) for process in started]
 
 
 def test_concurrent_writers_keep_every_run(tmp_path):
-    import multiprocessing
-
     from survey_sim.results import load_results
 
     store = tmp_path / "store.parquet"
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_append_runs, args=(str(store), w, 5)) for w in range(6)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert all(worker.exitcode == 0 for worker in workers)
+    assert concurrent_appends(store, processes=6, runs=5) == [0] * 6
     assert len(load_results(store)) == 30  # 6 processes x 5 appends: none lost to another's write
 
 

@@ -40,7 +40,7 @@ def test_the_app_warms_with_its_own_cached_simulator(monkeypatch):
 
     simulator = Recorder()
     monkeypatch.setattr(shared, "cached_dataset", lambda name, root: ITEMS)
-    monkeypatch.setattr(shared, "cached_simulator", lambda adapter=None: simulator)
+    monkeypatch.setattr(shared, "cached_simulator", lambda adapter=None, dtype="float32", files="": simulator)
     monkeypatch.setattr(shared, "data_root", lambda: "/surveys")
     monkeypatch.setattr(shared, "default_adapter", lambda: None)
     shared.warm_default_views()
