@@ -12,9 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from survey_sim.data import dataset_specs, split_names
+from survey_sim.data.uploads import list_uploads
 from survey_sim.jobs import ACTIVE, Job, JobQueue
 from survey_sim.paths import ALIASES, local_base_models, models_dir
 from survey_sim.training.config import GROUPS, TrainConfig, without_none
+
+from app_pages.shared import UPLOAD
 
 DEFAULTS = TrainConfig()  # the paper's recipe prefills the form
 HINTS = get_type_hints(TrainConfig)
@@ -69,7 +72,8 @@ def config_values(widgets: dict) -> dict:
 
 def config_form() -> TrainConfig | None:
     """The form, made from TrainConfig's fields: a TrainConfig when submitted with valid values."""
-    choices = {"datasets": [n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")],
+    choices = {"datasets": [*(n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")),
+                            *(UPLOAD + name for name in list_uploads())],  # your surveys: train on split "all"
                "splits": split_names(),
                "models": [*ALIASES, *local_base_models()]}
     defaults = {**DEFAULTS.to_dict(), "name": f"smollm2-wvs-{dt.datetime.now():%Y%m%d-%H%M}"}

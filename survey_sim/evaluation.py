@@ -73,9 +73,11 @@ def run(method: str | Method, targets: Sequence[Target], context: Context) -> pd
 
 
 def parse_target(text: str) -> tuple[str, str]:
-    """"wvs:C1-Q2" -> ("wvs", "C1-Q2"); a bare name means the whole data set."""
-    name, _, split = text.partition(":")
-    return name, split or "all"
+    """"wvs:C1-Q2" -> ("wvs", "C1-Q2"); "upload:mine.csv" -> ("upload:mine.csv", "all"); a bare
+    name means the whole data set."""
+    prefix = "upload:" if text.startswith("upload:") else ""
+    name, _, split = text.removeprefix(prefix).partition(":")
+    return prefix + name, split or "all"
 
 
 def split_items(text: str, data_root=None) -> tuple[str, str, list[SurveyItem]]:

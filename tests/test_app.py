@@ -631,3 +631,17 @@ def test_an_unreadable_results_store_is_named_not_a_traceback_and_kept(tmp_path,
             at.radio(key="map_mode").set_value("A split, averaged").run()
         assert not at.exception and f"results store {store} is not a readable Parquet file" in at.error[0].value
     assert store.read_bytes() == b"not parquet"
+
+
+def test_the_fine_tune_form_offers_your_uploads(survey_root, tmp_path, monkeypatch):
+    from survey_sim.data.uploads import save_upload
+
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("SURVEY_SIM_UPLOADS", str(tmp_path / "uploads"))
+    save_upload("mine.csv", VALID_CSV, folder=tmp_path / "uploads")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/fine_tune.py").run()
+    assert not at.exception
+    training_data = next(box for box in at.selectbox if box.label == "Training data")
+    assert "upload:mine.csv" in training_data.options

@@ -108,3 +108,18 @@ def test_every_bad_row_is_reported_not_just_the_first(tmp_path):
     problems = caught.value.problems
     assert len(problems) == 2 and problems[0].startswith("line 3: field 'share'") and problems[1].startswith("line 4")
     assert not any(path.suffix == ".csv" for path in tmp_path.iterdir())  # nothing half-valid is kept
+
+
+def test_an_upload_trains_and_evaluates_like_any_data_set(tmp_path, monkeypatch):
+    from survey_sim.evaluation import load_target, parse_target
+    from survey_sim.training import TrainConfig
+
+    monkeypatch.setenv("SURVEY_SIM_UPLOADS", str(tmp_path))
+    save_upload("mine.jsonl", jsonl(GOOD_ROWS), folder=tmp_path)
+    config = TrainConfig(name="on-mine", dataset="upload:mine.jsonl", train_split="all",
+                         valid_dataset="upload:mine.jsonl", valid_split="all")
+    train, valid = config.items()
+    assert len(train) == len(valid) == len(GOOD_ROWS)
+    assert parse_target("upload:mine.jsonl") == ("upload:mine.jsonl", "all")
+    assert parse_target("upload:mine.jsonl:all") == ("upload:mine.jsonl", "all")
+    assert len(load_target("upload:mine.jsonl").items) == len(GOOD_ROWS)

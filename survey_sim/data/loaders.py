@@ -223,8 +223,16 @@ def load_file(path: str | Path, spec: DatasetSpec) -> Dataset:
     return load_records(read_records(path), spec, source=str(path))
 
 
+UPLOAD_PREFIX = "upload:"  # "upload:FILE": a survey the user stored with the app (data/uploads.py)
+
+
 def load_dataset(name: str, root: str | Path | None = None) -> Dataset:
-    """Load a data set named in `data/datasets.toml` from the data root."""
+    """Load a data set named in `data/datasets.toml` from the data root, or a stored upload
+    ("upload:FILE"), so training and evaluation take the user's own survey like any other."""
+    if name.startswith(UPLOAD_PREFIX):
+        from .uploads import load_upload
+
+        return load_upload(name.removeprefix(UPLOAD_PREFIX))
     spec = dataset_spec(name)
     builder = BUILDERS.get(spec.format)
     if builder is not None:
