@@ -58,20 +58,18 @@ def one_question() -> None:
                               help="A second simulator: both divergence maps, and where the first is better")
     metric = right.radio("Divergence", list(DIVERGENCES), format_func=DIVERGENCES.get, horizontal=True,
                          key="map_metric")
-    chosen = [c for c in (choice, second) if c != "(none)"]
-    if not chosen:
-        return
+    shown = [simulator for simulator in (choice, second) if simulator != "(none)"]
     real = [it.distribution for it in items]
     scores = {}
-    for name in chosen:
-        with st.spinner(f"Simulating {len(items)} countries with {name}..."):
-            adapter = None if name == ZERO_SHOT else name
+    for simulator in shown:
+        with st.spinner(f"Simulating {len(items)} countries with {simulator}..."):
+            adapter = None if simulator == ZERO_SHOT else simulator
             simulated = simulate(adapter, items, known=dataset)
-        scores[name] = score_pairs(real, simulated)[metric]
+        scores[simulator] = score_pairs(real, simulated)[metric]
         marks = training_mark(adapter, items)
-        divergence_map(items, simulated, scores[name], metric, f"{name} vs real on {named}", marks)
-        st.caption(seen_caption(name, marks))
-        show_collapse(robustness.of_question(real, simulated), f"{name}, all {len(items)} countries")
+        divergence_map(items, simulated, scores[simulator], metric, f"{simulator} vs real on {named}", marks)
+        st.caption(seen_caption(simulator, marks))
+        show_collapse(robustness.of_question(real, simulated), f"{simulator}, all {len(items)} countries")
         st.caption(f"Simulated answers are the model's predictions, not survey data. {how_it_predicts(adapter)}")
     if len(scores) == 2:
         difference_map(items, scores[choice], scores[second], metric, choice, second, named)
