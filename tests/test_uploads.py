@@ -123,3 +123,20 @@ def test_an_upload_trains_and_evaluates_like_any_data_set(tmp_path, monkeypatch)
     assert parse_target("upload:mine.jsonl") == ("upload:mine.jsonl", "all")
     assert parse_target("upload:mine.jsonl:all") == ("upload:mine.jsonl", "all")
     assert len(load_target("upload:mine.jsonl").items) == len(GOOD_ROWS)
+
+
+def test_two_uploads_of_one_name_at_once_never_replace_each_other(tmp_path, monkeypatch):
+    from survey_sim.data import uploads
+
+    checked = uploads.validate
+
+    def another_upload_lands_meanwhile(path, name):  # the other request stores the name while this one checks
+        dataset = checked(path, name)
+        (tmp_path / name).write_text("the other upload")
+        return dataset
+
+    monkeypatch.setattr(uploads, "validate", another_upload_lands_meanwhile)
+    with pytest.raises(FileExistsError, match="uploaded meanwhile"):
+        save_upload("mine.jsonl", jsonl(GOOD_ROWS), folder=tmp_path)
+    assert (tmp_path / "mine.jsonl").read_text() == "the other upload"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.jsonl"]  # no temporary file left

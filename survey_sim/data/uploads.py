@@ -71,7 +71,14 @@ def save_upload(name: str, data: bytes, overwrite: bool = False, folder: str | P
         with os.fdopen(handle, "wb") as f:
             f.write(data)
         validate(Path(tmp), name)
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:  # a hard link fails if the name appeared meanwhile (another upload of it): never replaced silently
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise FileExistsError(f"{name} was uploaded meanwhile; rename the file, or replace the stored one") \
+                    from None
     finally:
         Path(tmp).unlink(missing_ok=True)  # still there only when validation or the rename failed
     return target
