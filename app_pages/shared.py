@@ -13,7 +13,7 @@ def cached_dataset(name: str, root: str):
     return load_dataset(name, root=root)  # shared read-only: items are frozen
 
 
-UPLOAD = "upload:"  # prefix of the user's uploads among the data set choices; manifest names have no colon
+from survey_sim.data.loaders import UPLOAD_PREFIX as UPLOAD  # "upload:FILE" among the data set choices
 
 
 @st.cache_resource(show_spinner="Loading the upload...")
@@ -23,15 +23,20 @@ def cached_upload(name: str, folder: str, modified: float):
     return load_upload(name, folder)  # `modified` in the key: a replaced upload is loaded afresh
 
 
+def stored_upload(choice: str):
+    """The upload "upload:FILE", from memory unless the file changed since it was loaded."""
+    from survey_sim.data.uploads import uploads_dir
+
+    path = uploads_dir() / choice.removeprefix(UPLOAD)
+    return cached_upload(path.name, str(path.parent), path.stat().st_mtime)
+
+
 def dataset_or_stop(name: str):
     """The data set (a manifest name, or "upload:FILE" for a stored upload), or an error message
     (never a traceback) and the end of the page."""
-    from survey_sim.data.uploads import uploads_dir
-
     try:
         if name.startswith(UPLOAD):
-            path = uploads_dir() / name.removeprefix(UPLOAD)
-            return cached_upload(path.name, str(path.parent), path.stat().st_mtime)
+            return stored_upload(name)
         return cached_dataset(name, str(data_root()))
     except (DataRootNotFound, DataError, FileNotFoundError, ValueError, OSError) as err:
         st.error(str(err))  # an upload edited or removed by hand since it was stored, a missing data root...
@@ -52,11 +57,8 @@ def dataset_choices(countries_only: bool = False) -> list[str]:
 
 
 def upload_has_countries(choice: str) -> bool:
-    from survey_sim.data.uploads import uploads_dir
-
-    path = uploads_dir() / choice.removeprefix(UPLOAD)
     try:
-        return any(item.iso3 for item in cached_upload(path.name, str(path.parent), path.stat().st_mtime))
+        return any(item.iso3 for item in stored_upload(choice))
     except (ValueError, OSError):
         return False  # a broken upload is not offered on the map; the Data page says what is wrong
 
@@ -159,9 +161,9 @@ def cached_seen(adapter: str | None, files: str, root: str):  # `files`: retrain
 
 def training_mark(adapter: str | None, items) -> list[str]:
     """Per item: whether the simulator saw its country and question in training."""
-    seen = seen_in_training(adapter)
     if not adapter:
         return ["base model: no survey rows"] * len(items)
+    seen = seen_in_training(adapter)
     return [seen.describe(item) if seen else "not recorded" for item in items]
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import SurveyItem, load_dataset, select
+from .data.loaders import UPLOAD_PREFIX
 from .data.splits import fold_countries
 from .methods import METHODS, Context, Method
 from .leaderboard import method_label
@@ -75,7 +76,7 @@ def run(method: str | Method, targets: Sequence[Target], context: Context) -> pd
 def parse_target(text: str) -> tuple[str, str]:
     """"wvs:C1-Q2" -> ("wvs", "C1-Q2"); "upload:mine.csv" -> ("upload:mine.csv", "all"); a bare
     name means the whole data set."""
-    prefix = "upload:" if text.startswith("upload:") else ""
+    prefix = UPLOAD_PREFIX if text.startswith(UPLOAD_PREFIX) else ""
     name, _, split = text.removeprefix(prefix).partition(":")
     return prefix + name, split or "all"
 

@@ -172,16 +172,14 @@ def ctrl_agreement(rows: pd.DataFrame, seed: int = 0) -> tuple[float, float]:
 def letter_bias_distances(rows: pd.DataFrame, min_rows: int = 20) -> dict[int, tuple[float, int]]:
     """Per option count k with at least `min_rows` rows: (total variation between the mean
     predicted share of each letter position and the real mean, rows)."""
-    items = _one_row_per_item(rows)
-    real = [_shares(r) for r in items["real"]]
-    pred = [_shares(p) for p in items["pred"]]
-    sizes = np.array([len(r) for r in real])
+    from .evaluation import letter_bias
+
+    sizes = _one_row_per_item(rows)["real"].map(lambda real: len(json.loads(real))).value_counts()
     distances = {}
-    for k in sorted(set(sizes.tolist())):
-        chosen = np.flatnonzero(sizes == k)
-        if len(chosen) >= min_rows:
-            distances[k] = (total_variation(np.mean([pred[i] for i in chosen], axis=0),
-                                            np.mean([real[i] for i in chosen], axis=0)), len(chosen))
+    for k, count in sorted(sizes.items()):
+        if count >= min_rows:
+            shares = letter_bias(rows, k)  # rows "real" and the run's own: the mean share per position
+            distances[k] = (total_variation(shares.iloc[1], shares.loc["real"]), int(count))
     return distances
 
 
