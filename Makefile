@@ -8,7 +8,7 @@ TORCH_VERSION := 2.13.0
 TORCH_INDEX ?=
 PORT ?= 8501
 
-.PHONY: run test setup bench clean-venv
+.PHONY: run test test-faults setup bench clean-venv
 
 # The stamp is rebuilt when the pinned requirements (both files) or the package metadata change.
 $(VENV)/.installed: requirements.txt requirements-embedded.txt pyproject.toml
@@ -29,6 +29,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The fault-injection suite alone (issue #15): bad input, kill -9, corruption, concurrent writers.
+# `make test` runs these too; this target reruns just them, e.g. after a change to a write path.
+test-faults: setup
+	$(BIN)/python -m pytest -q -m fault
 
 # Several minutes; writes benchmarks/results/<host>-<date>.json and latest.json (see benchmarks/README.md).
 bench: setup

@@ -1,6 +1,7 @@
 """The data-efficiency figure: results/data_efficiency.csv (shown by the app's Leaderboard page)
 and docs/data_efficiency.png (the README's), from the per-draw stores that
-experiments/data_efficiency.sh writes. Drawn with whatever draws have run, so it can be redrawn
+experiments/data_efficiency.sh writes, merged into the committed table (a fresh checkout has no
+stores of earlier sessions' draws, so their rows are kept; a draw scored again replaces them). Drawn with whatever draws have run, so it can be redrawn
 as more seeds finish.
 
     .venv/bin/python experiments/data_efficiency_figure.py [STORES_FOLDER]
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from survey_sim.charts import data_efficiency_figure
-from survey_sim.data_efficiency import TABLE, data_efficiency_table
+from survey_sim.data_efficiency import TABLE, data_efficiency_table, load_table, merge_draws
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def seed_counts(table) -> str:
 
 def main(folder: str = "models/results/data_efficiency") -> int:
     try:
-        table = data_efficiency_table(ROOT / folder)
+        table = merge_draws(load_table(), data_efficiency_table(ROOT / folder))
     except (FileNotFoundError, ValueError) as err:  # no draws yet, or a store misnamed
         print(f"error: {err}", file=sys.stderr)
         return 2

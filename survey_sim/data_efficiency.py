@@ -57,6 +57,19 @@ def data_efficiency_table(folder: str | Path, metric: str = "1-jsd_paper") -> pd
     return table.sort_values(["fraction", "seed", "method"], ignore_index=True)
 
 
+def merge_draws(kept: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """`new` plus the draws of `kept` that `new` lacks. The stores live under models/, which a
+    fresh checkout does not have, so the committed table keeps the draws of earlier sessions
+    while a later one adds its seeds; a draw scored again replaces its old rows whole."""
+    if kept is None or kept.empty:
+        return new.sort_values(["fraction", "seed", "method"], ignore_index=True)
+    draw = ["fraction", "seed"]
+    new_draws = set(map(tuple, new[draw].round(4).itertuples(index=False)))
+    old = kept[[tuple(key) not in new_draws for key in kept[draw].round(4).itertuples(index=False)]]
+    merged = pd.concat([old, new], ignore_index=True)
+    return merged.sort_values(["fraction", "seed", "method"], ignore_index=True)
+
+
 def load_table(path: str | Path | None = None) -> pd.DataFrame | None:
     """The committed table (results/data_efficiency.csv), or None before the experiment has run."""
     path = Path(path or TABLE)

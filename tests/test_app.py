@@ -93,7 +93,7 @@ def open_page(page: str, timeout: int = 60) -> AppTest:
 
 def test_leaderboard_page_shows_methods_by_splits(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))  # the leaderboard needs no survey files
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(write_small_store(tmp_path / "results.parquet")))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(write_small_store(tmp_path / "results.sqlite")))
     at = open_page("app_pages/leaderboard.py")
     assert not at.exception
     assert at.selectbox(key="leaderboard_metric").value == "1-jsd_paper"
@@ -117,7 +117,7 @@ def test_leaderboard_page_draws_the_data_efficiency_figure_when_it_has_run(tmp_p
     table.to_csv(tmp_path / "data_efficiency.csv", index=False)
     monkeypatch.setattr("survey_sim.data_efficiency.TABLE", tmp_path / "data_efficiency.csv")
     monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(write_small_store(tmp_path / "results.parquet")))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(write_small_store(tmp_path / "results.sqlite")))
     at = open_page("app_pages/leaderboard.py")
     assert not at.exception and "Data efficiency: fewer training countries" in [h.value for h in at.subheader]
     assert "(2 seed(s) so far)" in " ".join(c.value for c in at.caption)
@@ -132,7 +132,7 @@ def test_leaderboard_page_shows_the_table_beside_the_paper_even_with_an_empty_st
     paper_table(store(), "shift:ours").to_csv(tmp_path / "paper_table.csv", index=False)
     monkeypatch.setattr("survey_sim.paper_report.TABLE", tmp_path / "paper_table.csv")
     monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.parquet"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.sqlite"))
     at = open_page("app_pages/leaderboard.py")
     assert not at.exception and "has no rows yet" in at.info[0].value
     assert "Beside the paper (Cao et al., NAACL 2025)" in [h.value for h in at.subheader]
@@ -142,7 +142,7 @@ def test_leaderboard_page_shows_the_table_beside_the_paper_even_with_an_empty_st
 
 def test_leaderboard_page_on_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_SIM_DATA", str(tmp_path / "nowhere"))
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.parquet"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "empty.sqlite"))
     at = open_page("app_pages/leaderboard.py")
     assert not at.exception and "has no rows yet" in at.info[0].value
     assert "survey-sim baselines --test" in at.code[0].value and not at.dataframe
@@ -318,9 +318,9 @@ def test_world_map_averages_an_evaluated_split(survey_root, tmp_path, monkeypatc
 
     wvs = load_dataset("wvs_valid", root=survey_root)
     results = run("uniform", [Target("wvs_valid", "C1-Q2", select(wvs, "C1-Q2"))], Context())
-    append_results(results, tmp_path / "results.parquet")
+    append_results(results, tmp_path / "results.sqlite")
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.parquet"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.sqlite"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("app_pages/world_map.py").run()
     at.radio(key="map_mode").set_value("A split, averaged").run()
@@ -519,13 +519,13 @@ def test_the_split_map_can_leave_out_what_the_adapter_saw_in_training(survey_roo
 
     monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
     monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
-    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.parquet"))
+    monkeypatch.setenv("SURVEY_SIM_RESULTS", str(tmp_path / "results.sqlite"))
     adapter_with_config(tmp_path / "models" / "adapters", "fold-like", {
         "name": "fold-like", "model": "dummy", "dataset": "wvs_valid", "train_split": "C1-Q2",
         "valid_dataset": "wvs_valid", "valid_split": "C1-Q2", "exclude_groups": ["JPN", "DEU"]})
     rows = list(select(load_dataset("wvs_valid", root=survey_root), "C1-Q2"))
     append_results(tidy_scores(rows, [it.distribution for it in rows], method="adapter", dataset="wvs_valid",
-                               split="C1-Q2", model="dummy", adapter="fold-like"), tmp_path / "results.parquet")
+                               split="C1-Q2", model="dummy", adapter="fold-like"), tmp_path / "results.sqlite")
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("app_pages/world_map.py").run()
     at.radio(key="map_mode").set_value("A split, averaged").run()
@@ -621,16 +621,17 @@ def test_a_retrained_adapter_is_loaded_afresh_not_served_from_memory(survey_root
     assert not again.exception and again.dataframe[0].value["1-jsd"].tolist() != before
 
 
+@pytest.mark.fault
 def test_an_unreadable_results_store_is_named_not_a_traceback_and_kept(tmp_path, monkeypatch):
-    store = tmp_path / "results.parquet"
-    store.write_bytes(b"not parquet")
+    store = tmp_path / "results.sqlite"
+    store.write_bytes(b"not a database")
     monkeypatch.setenv("SURVEY_SIM_RESULTS", str(store))
     for page in ("app_pages/leaderboard.py", "app_pages/world_map.py"):
         at = open_page(page)
         if page.endswith("world_map.py"):
             at.radio(key="map_mode").set_value("A split, averaged").run()
-        assert not at.exception and f"results store {store} is not a readable Parquet file" in at.error[0].value
-    assert store.read_bytes() == b"not parquet"
+        assert not at.exception and f"results store {store} is not a readable SQLite results store" in at.error[0].value
+    assert store.read_bytes() == b"not a database"
 
 
 def test_the_fine_tune_form_offers_your_uploads(survey_root, tmp_path, monkeypatch):

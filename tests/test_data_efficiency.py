@@ -5,7 +5,7 @@ import pytest
 from small_results import TEST
 
 from survey_sim.charts import data_efficiency_figure
-from survey_sim.data_efficiency import data_efficiency_table, draw_scores
+from survey_sim.data_efficiency import data_efficiency_table, draw_scores, merge_draws
 from survey_sim.evaluation import tidy_scores
 from survey_sim.results import append_results
 
@@ -50,3 +50,19 @@ def test_the_table_and_figure_cover_every_draw(tmp_path):
     pd.DataFrame().to_parquet(tmp_path / "bad" / "f-s.parquet")
     with pytest.raises(ValueError, match="named f<fraction>-s<seed>"):
         draw_scores(tmp_path / "bad" / "f-s.parquet")
+
+
+def test_a_new_session_adds_its_draws_to_the_committed_table(tmp_path):
+    """Stores live under models/, which a fresh checkout lacks: the committed draws are kept,
+    and a draw scored again replaces its old rows whole."""
+    write_draw(tmp_path, "0.1", 0, shift_shares=0.6)
+    committed = data_efficiency_table(tmp_path)
+    (tmp_path / "f0.1-s0.parquet").unlink()
+    write_draw(tmp_path, "0.1", 2, shift_shares=0.6)
+    merged = merge_draws(committed, data_efficiency_table(tmp_path))
+    assert sorted(set(merged["seed"])) == [0, 2]
+    assert len(merged) == 2 * len(committed)
+    rescored = committed.assign(score=committed["score"] - 0.5)
+    again = merge_draws(rescored, committed)
+    pd.testing.assert_frame_equal(again, committed.sort_values(["fraction", "seed", "method"], ignore_index=True))
+    assert merge_draws(None, committed).equals(again)

@@ -99,7 +99,7 @@ def test_reconcile_fails_running_jobs_whose_process_died(queue, tiny_model):
 def test_an_evaluation_job_scores_the_new_adapter_into_the_results_store(queue, tiny_model, tmp_path, monkeypatch):
     from survey_sim.results import load_results
 
-    store = tmp_path / "results.parquet"
+    store = tmp_path / "results.sqlite"
     monkeypatch.setenv("SURVEY_SIM_RESULTS", str(store))  # the worker's evaluate process inherits it
     trained = queue.submit(tiny_config(tiny_model, "tiny-eval"))
     assert wait_for(queue, trained.id, {"done", "failed"}).state == "done"

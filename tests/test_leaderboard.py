@@ -12,7 +12,7 @@ from survey_sim.results import load_results, results_path
 
 @pytest.fixture
 def store(tmp_path):
-    return write_small_store(tmp_path / "results.parquet")
+    return write_small_store(tmp_path / "results.sqlite")
 
 
 def test_labels_keep_adapters_and_models_apart():
@@ -53,7 +53,7 @@ def test_empty_store_gives_empty_rows_and_text():
 
 def test_results_command_names_a_non_default_store(tmp_path):
     assert results_command("emd") == "survey-sim results --metric emd"
-    assert results_command("emd", tmp_path / "r.parquet", csv="x.csv").endswith(f"--store {tmp_path / 'r.parquet'} --csv x.csv")
+    assert results_command("emd", tmp_path / "r.sqlite", csv="x.csv").endswith(f"--store {tmp_path / 'r.sqlite'} --csv x.csv")
 
 
 def test_store_path_follows_the_environment(tmp_path, monkeypatch, store):
@@ -71,7 +71,7 @@ def test_cli_prints_the_table_and_writes_csv(store, tmp_path, capsys):
 
 
 def test_cli_on_an_empty_store_says_how_to_fill_it(tmp_path, capsys):
-    assert main(["results", "--store", str(tmp_path / "none.parquet")]) == 0
+    assert main(["results", "--store", str(tmp_path / "none.sqlite")]) == 0
     assert "survey-sim baselines --test" in capsys.readouterr().out
 
 
