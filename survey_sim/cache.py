@@ -25,6 +25,13 @@ import numpy as np
 from .paths import models_dir
 
 log = logging.getLogger(__name__)
+WAIT_S = 30  # how long a read or write waits for another process's write (SQLite's busy timeout)
+
+
+def damaged(err: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite's error says the file itself is bad (not a database, malformed), as opposed
+    to busy or locked by another process: only the first may cost a file its place."""
+    return (getattr(err, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -43,14 +50,24 @@ class PredictionCache:
         try:
             self._create()
         except sqlite3.DatabaseError as err:
-            self._start_afresh(err)
+            self._recover(err)
 
     def _create(self) -> None:
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS predictions (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+        return sqlite3.connect(self.path, timeout=WAIT_S)
+
+    def _recover(self, err: sqlite3.DatabaseError) -> bool:
+        """After a failed read or write: a damaged file is moved aside and the cache starts empty
+        (True: try again); a busy one (another process's long write) is left alone and this
+        call is a miss (False), so a healthy shared cache is never thrown away for being busy."""
+        if damaged(err):
+            self._start_afresh(err)
+            return True
+        log.warning("prediction cache %s busy (%s): predicting without it this time", self.path, err)
+        return False
 
     def _start_afresh(self, err: Exception) -> None:
         """Move an unreadable cache file aside (kept for a look, never read again) and start empty."""
@@ -70,7 +87,7 @@ class PredictionCache:
         try:
             rows = self._rows(keys)
         except sqlite3.DatabaseError as err:
-            self._start_afresh(err)
+            self._recover(err)
             return {}
         found = {key: _distribution(value) for key, value in rows}
         return {key: value for key, value in found.items() if value is not None}
@@ -89,8 +106,8 @@ class PredictionCache:
         try:
             self._put(values)
         except sqlite3.DatabaseError as err:
-            self._start_afresh(err)
-            self._put(values)
+            if self._recover(err):
+                self._put(values)
 
     def _put(self, values: list[tuple[str, bytes]]) -> None:
         with self._connect() as db:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .adapters import list_adapters
+from .cache import damaged
 from .paths import adapters_dir, models_dir
 from .registry import UnknownName
 from .training.config import TrainConfig
@@ -39,6 +40,7 @@ from .training.status import read_status
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+WAIT_S = 30  # how long a transaction waits for another process's (SQLite's busy timeout)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -116,8 +118,10 @@ class JobQueue:
         try:
             with self._connect() as db:
                 db.execute(SCHEMA)
-        except sqlite3.DatabaseError as err:  # not a database any more (overwritten, truncated)
-            self._start_afresh(err)
+        except sqlite3.DatabaseError as err:
+            if not damaged(err):  # busy, locked, no disk: the jobs it holds must not be set aside
+                raise
+            self._start_afresh(err)  # not a database any more (overwritten, truncated)
 
     def _start_afresh(self, err: Exception) -> None:
         """Keep an unreadable job database aside (its jobs' logs and status files stay in the
@@ -133,7 +137,7 @@ class JobQueue:
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short transaction per call; the timeout rides out the other process's writes.
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.db_path, timeout=WAIT_S, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -154,11 +158,15 @@ class JobQueue:
     def submit(self, config: TrainConfig, start_worker: bool = True) -> Job:
         """Queue a fine-tuning run; refuses a name that an adapter or an active job already has."""
         self.check_name_free(config.name)
-        with self._connect() as db:
+        with self._connect() as db:  # one write transaction: the check, the row and its config file
+            if db.execute(f"SELECT 1 FROM jobs WHERE name = ? AND state IN ({', '.join('?' * len(ACTIVE))})",
+                          (config.name, *ACTIVE)).fetchone():  # again, now that no other submit can run
+                raise ValueError(f"a queued or running job is already training {config.name!r}")
             cursor = db.execute("INSERT INTO jobs (name, state, config, created) VALUES (?, 'queued', ?, ?)",
                                 (config.name, config.to_json(), time.time()))
             job = self._job(db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone())
-        job.config_path.write_text(config.to_json())
+            # Before the commit: a worker claims the job only after it, so never before its config exists.
+            _write_atomically(job.config_path, config.to_json())
         if start_worker:
             self.ensure_worker()
         return job
@@ -314,6 +322,12 @@ def evaluation_command(adapter: str, adapters_root: Path | None = None) -> list[
     if method == "shift":
         command += ["--train", "adapter", *(["--param", f"s={params['s']:g}"] if params["s"] != 1.0 else [])]
     return command
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _acquire(lock, wait_s: float) -> bool:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cache import damaged
 from .paths import PROJECT_ROOT, models_dir
 
 RESULTS_ENV = "SURVEY_SIM_RESULTS"
@@ -119,6 +120,8 @@ def parquet_bytes(rows: pd.DataFrame) -> bytes:
 
 
 def unreadable(path: Path, kind: str, err: Exception) -> ResultsStoreError:
+    if isinstance(err, sqlite3.OperationalError) and not damaged(err):  # e.g. locked past WAIT_S
+        return ResultsStoreError(f"results store {path} could not be used ({err}); nothing was changed: try again")
     return ResultsStoreError(f"results store {path} is not a readable {kind} ({str(err).splitlines()[0]}); "
                              f"nothing was changed: move it aside or name another store with ${RESULTS_ENV}")
 
