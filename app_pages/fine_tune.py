@@ -103,6 +103,8 @@ def show_active(job: Job, queue: JobQueue) -> None:
         st.info("Queued: it starts when the run before it ends (one run at a time uses the machine).")
     elif job.kind == "evaluate":
         st.progress(0.0, text=f"scoring {job.config['adapter']} (progress in the log below)...")
+    elif status.get("state") == "unreadable":  # garbage in its status file: the log below still says how it goes
+        st.warning(f"Progress of job {job.id} unreadable: {status['error']}")
     elif not max_steps:
         st.progress(0.0, text=f"{status.get('state', 'starting')}: loading data and model...")
     else:

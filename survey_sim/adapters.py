@@ -18,11 +18,28 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from .data.schema import DataError
+from .failpoints import kill_point
 from .paths import SHIPPED_ADAPTERS, adapters_dir, check_adapter_name
 
 METADATA_FILE = "survey_sim.json"
+CONFIG_FILE, WEIGHTS_FILE = "adapter_config.json", "adapter_model.safetensors"
 FIRST_STAGE = "first_stage"
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", METADATA_FILE)
+ADAPTER_FILES = (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)
+# The fields of survey_sim.json that the CLI, the app and the jobs read, with their JSON types.
+METADATA_FIELDS = {"base_model": str, "data": str, "loss": str, "config": dict, "best": dict, "first_stage": dict}
+JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+              bool: "a boolean", type(None): "null"}
+
+
+class AdapterError(DataError):
+    """An adapter that cannot be used (a damaged or missing file, weights that do not fit the base
+    model), on one line naming the folder and the file. A DataError: the CLI exits 3 for it, as for
+    any unusable file, and the app shows its message."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.file, self.problems = Path(path), str(path), [problem]
+        ValueError.__init__(self, f"adapter {path}: {problem}")
 
 
 def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None = None,
@@ -50,6 +67,7 @@ def save_adapter(peft_model, name: str, metadata: dict, root: str | Path | None 
         peft_model.save_pretrained(tmp, safe_serialization=True)
         if first_stage is not None:  # a copy, so that retraining or deleting it cannot change this one
             shutil.copytree(first_stage, tmp / FIRST_STAGE)
+        kill_point("adapter-mid-save")
         _write_metadata(tmp / METADATA_FILE, record)  # written last: its presence marks a complete save
         if final.exists():
             final.rename(old)
@@ -89,37 +107,69 @@ def read_adapter(path: Path) -> dict:
     elif missing := [f for f in ADAPTER_FILES if not (path / f).is_file()]:
         entry["error"] = f"incomplete adapter, missing {', '.join(missing)}"
     else:
-        try:
-            entry["metadata"] = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
-            json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            entry["error"] = f"unreadable metadata: {err}"
-        else:
-            entry["error"] = weights_problem(path / "adapter_model.safetensors")
-            if not entry["error"] and (path / FIRST_STAGE).is_dir():
-                first = read_adapter(path / FIRST_STAGE)["error"]
-                entry["error"] = first and f"its first stage ({FIRST_STAGE}/): {first}"
+        metadata, problem = json_object(path / METADATA_FILE)
+        problem = problem or fields_problem(metadata)
+        config, config_problem = json_object(path / CONFIG_FILE)
+        entry["metadata"] = {} if problem else metadata  # garbage is never handed on to its readers
+        entry["error"] = problem or config_problem or weights_problem(path / WEIGHTS_FILE, config)
+        if not entry["error"] and (path / FIRST_STAGE).is_dir():
+            first = read_adapter(path / FIRST_STAGE)["error"]
+            entry["error"] = first and f"its first stage ({FIRST_STAGE}/): {first}"
     return entry
 
 
-def weights_problem(path: Path) -> str | None:
-    """Why a safetensors file cannot be read (truncated, not safetensors), None if it can. Reads
-    the header and checks that it covers the file exactly; the weights themselves stay on disk."""
+def json_object(path: Path) -> tuple[dict, str | None]:
+    """(the JSON object in `path`, None), or ({}, why it holds none)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # ValueError: not UTF-8, not JSON
+        return {}, f"unreadable {path.name}: {err}"
+    return (value, None) if isinstance(value, dict) else ({}, f"{path.name}: not a JSON object")
+
+
+def fields_problem(metadata: dict) -> str | None:
+    """What is wrong with survey_sim.json's fields: every reader calls .get on `config`, formats
+    `best`..., so a field of another type must be caught here, not in each of them."""
+    for key, kind in METADATA_FIELDS.items():
+        if key in metadata and not isinstance(metadata[key], kind):
+            return (f"{METADATA_FILE}: field {key!r} is {JSON_TYPES.get(type(metadata[key]), 'not JSON')}, "
+                    f"expected {JSON_TYPES[kind]}")
+    return None
+
+
+def weights_problem(path: Path, config: dict | None = None) -> str | None:
+    """Why a safetensors file cannot be read (truncated, not safetensors) or does not match the
+    rank of its adapter_config.json, None if it is fine. Reads the header and checks that it
+    covers the file exactly; the weights themselves stay on disk."""
     from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(path, framework="numpy") as weights:
-            weights.keys()
+            shapes = {key: weights.get_slice(key).get_shape() for key in weights.keys()}
     except (SafetensorError, OSError) as err:
         return f"unreadable weights {path.name}: {err}"
+    return rank_problem(shapes, config or {}, path.name)
+
+
+def rank_problem(shapes: dict[str, list[int]], config: dict, weights_name: str) -> str | None:
+    """A LoRA rank in adapter_config.json other than the weights' (peft would then fail on every
+    layer with a size mismatch); None where they agree, or where ranks vary by layer."""
+    rank = config.get("r")
+    if not isinstance(rank, int) or isinstance(rank, bool) or config.get("rank_pattern"):
+        return None
+    for key, shape in sorted(shapes.items()):
+        parts = key.split(".")
+        found = shape[0] if "lora_A" in parts else shape[-1] if "lora_B" in parts else rank
+        if len(shape) == 2 and found != rank:
+            return f"{CONFIG_FILE} says r={rank} but {weights_name} holds rank-{found} weights ({key})"
     return None
 
 
 def check_adapter(path: Path) -> Path:
-    """`path`, or a ValueError naming the adapter and what is wrong with it."""
+    """`path`, or an AdapterError (a ValueError) naming the adapter and what is wrong with it."""
     error = read_adapter(path)["error"]
     if error:
-        raise ValueError(f"adapter {path}: {error}")
+        raise AdapterError(path, error)
     return path
 
 
@@ -163,8 +213,11 @@ def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Pa
     path = Path(name_or_path).expanduser()
     candidates = [path] + [folder / str(name_or_path) for folder in adapter_roots(root)]
     for candidate in candidates:
-        if (candidate / "adapter_config.json").is_file():
+        if (candidate / CONFIG_FILE).is_file():
             return candidate
+    for candidate in candidates[1:]:  # a registered adapter's folder that lost its config: say that
+        if candidate.is_dir() and not candidate.name.startswith("."):
+            check_adapter(candidate)
     known = ", ".join(e["name"] for e in list_adapters(root)) or "none"
     places = " or ".join(str(folder) for folder in adapter_roots(root))
     raise FileNotFoundError(f"no adapter {str(name_or_path)!r}: neither a directory with adapter_config.json "
@@ -177,11 +230,46 @@ def adapter_metadata(name_or_path: str | Path | None) -> dict | None:
 
 
 def load_adapter(model, name_or_path: str | Path, root: str | Path | None = None, is_trainable: bool = False):
-    """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`)."""
+    """`model` with the adapter applied, as a peft PeftModel (stock `PeftModel.from_pretrained`).
+
+    Raises AdapterError, naming the adapter, for a damaged file and for weights that do not fit
+    `model` (peft's own errors are pages of size mismatches; fewer or more layers it applies in
+    part, silently)."""
     from peft import PeftModel
 
-    path = adapter_path(name_or_path, root)
+    path = check_adapter(adapter_path(name_or_path, root))
     if (path / FIRST_STAGE).is_dir():  # a second stage: it was trained over its first stage merged in
         model = load_adapter(model, path / FIRST_STAGE).merge_and_unload()
-    peft_model = PeftModel.from_pretrained(model, path, is_trainable=is_trainable)
+    base = getattr(model.config, "_name_or_path", "") or "(unnamed)"
+    try:
+        peft_model = PeftModel.from_pretrained(model, path, is_trainable=is_trainable)
+    except Exception as err:  # noqa: BLE001  (whatever peft, torch or safetensors raise: one line with the path)
+        check_adapter(path)  # damaged since the check above: that is the message
+        raise AdapterError(path, f"does not fit base model {base}: {first_line(err)}") from err
+    if problem := keys_problem(peft_model, path / WEIGHTS_FILE):
+        raise AdapterError(path, f"does not fit base model {base}: {problem}")
     return peft_model if is_trainable else peft_model.eval()
+
+
+def keys_problem(peft_model, weights: Path) -> str | None:
+    """Whether the file's weights are exactly the LoRA weights peft made for the model."""
+    from peft import get_peft_model_state_dict
+    from safetensors import safe_open
+
+    with safe_open(weights, framework="numpy") as opened:
+        in_file = set(opened.keys())
+    in_model = set(get_peft_model_state_dict(peft_model))
+    if extra := sorted(in_file - in_model):
+        return f"{len(extra)} weights in the file have no place in the model (e.g. {extra[0]})"
+    if missing := sorted(in_model - in_file):
+        return f"{len(missing)} LoRA weights of the model are not in the file (e.g. {missing[0]})"
+    return None
+
+
+def first_line(err: Exception) -> str:
+    """The informative first line of an error: torch's "Error(s) in loading state_dict" is a
+    heading over one line per weight."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+    if lines[0].startswith("Error(s) in loading") and len(lines) > 1:
+        return lines[1] + (f" (and {len(lines) - 2} more)" if len(lines) > 2 else "")
+    return lines[0]

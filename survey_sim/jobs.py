@@ -246,13 +246,19 @@ class JobQueue:
         return [self.get(i) for i in died]
 
     def _finished_anyway(self, job: Job) -> bool:
-        """Whether a job's own process got to the end: its status file says done and its adapter
-        is complete (an evaluation leaves no such trace, so it counts as failed)."""
-        from .adapters import read_adapter
+        """Whether a training job got to its end whatever happened to its processes: its adapter
+        was saved whole (the training record is written last) after the job started. A status
+        file can say "done" before a crash, or lose that line to one; the adapter cannot lie.
+        (An evaluation leaves no such trace, so it counts as failed.)"""
+        from .adapters import METADATA_FILE, read_adapter
 
-        if job.kind != "train" or job.status().get("state") != "done":
+        folder = self.adapters_root / job.name
+        if job.kind != "train" or not job.started or not (folder / METADATA_FILE).is_file():
             return False
-        return (self.adapters_root / job.name).is_dir() and read_adapter(self.adapters_root / job.name)["error"] is None
+        # A second of slack: file times lag the clock by a tick; an older adapter of this name would
+        # have been refused at submit (`check_name_free`) anyway.
+        saved_since_start = (folder / METADATA_FILE).stat().st_mtime >= job.started - 1
+        return saved_since_start and read_adapter(folder)["error"] is None
 
     def ensure_worker(self) -> None:
         """Start a worker unless one is running (a second one would find the lock taken and exit)."""
@@ -300,11 +306,12 @@ class JobQueue:
             if cancelled:  # cancelled between being claimed and getting its pid
                 process.terminate()
             returncode = process.wait()
-        error = None if returncode == 0 else _last_error(job.log_tail(20)) or f"exit code {returncode}"
+        done = returncode == 0 or self._finished_anyway(job)  # killed after its adapter was saved: kept
+        error = None if done else _last_error(job.log_tail(20)) or f"exit code {returncode}"
         with self._connect() as db:  # a job cancelled meanwhile stays cancelled
             db.execute("UPDATE jobs SET state = ?, finished = ?, returncode = ?, error = ? "
                        "WHERE id = ? AND state = 'running'",
-                       ("done" if returncode == 0 else "failed", time.time(), returncode, error, job.id))
+                       ("done" if done else "failed", time.time(), returncode, error, job.id))
 
 
 def evaluation_command(adapter: str, adapters_root: Path | None = None) -> list[str]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 import warnings
 from pathlib import Path
 
 COMPLETE = "survey_sim_conversion.json"   # written last: its presence marks a complete folder
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def cache_dir() -> Path:
@@ -42,7 +44,9 @@ def file_digest(path: Path) -> str:
         memo = json.loads(memo_path.read_text())
     except (OSError, ValueError):
         memo = {}
-    if memo_key in memo:
+    if not isinstance(memo, dict):  # garbage that parses: a memo that starts again
+        memo = {}
+    if SHA256.fullmatch(str(memo.get(memo_key))):  # a garbled digest would name another model's folder
         return memo[memo_key]
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -261,6 +261,20 @@ def save_report(table: pd.DataFrame, simulator: str, test: str, rows: pd.DataFra
     return path
 
 
+def report_problem(report: pd.DataFrame) -> str | None:
+    """Why a table read from a report file is not one (None if it is): the page formats its numbers
+    and names its rows, so a garbled number or a row cut short must not reach it."""
+    missing = set(REPORT_COLUMNS) - set(report.columns)
+    if missing or report.empty:
+        return f"missing columns {sorted(missing)}" if missing else "no rows"
+    if cut := [c for c in ("simulator", "test", "check", "meaning") if report[c].isna().any()]:
+        return f"empty cells in {cut} (a row cut short?)"
+    if garbled := [c for c in ("questions", "rows", "simulated", "real")
+                   if not pd.api.types.is_numeric_dtype(report[c])]:
+        return f"not numbers in {garbled}"
+    return None
+
+
 def load_reports() -> pd.DataFrame:
     """Every saved report: the user's (models/results/robustness) first, then the shipped ones for
     any (simulator, test) the user has not reported. A file that is not a report is skipped with a
@@ -270,9 +284,8 @@ def load_reports() -> pd.DataFrame:
         for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
             try:
                 report = pd.read_csv(path)
-                missing = set(REPORT_COLUMNS) - set(report.columns)
-                if missing or report.empty:
-                    raise ValueError(f"missing columns {sorted(missing)}" if missing else "no rows")
+                if problem := report_problem(report):
+                    raise ValueError(problem)
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
                 logging.getLogger(__name__).warning("%s: not a robustness report (%s); skipped", path, err)
                 continue

@@ -3,14 +3,18 @@ background jobs and `accelerate launch` all call."""
 from __future__ import annotations
 
 import random
+import re
 import time
+import zipfile
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import TrainingArguments
 
-from ..adapters import adapter_path, adapters_dir, check_adapter, load_adapter, read_adapter, save_adapter
+from ..adapters import (adapter_path, adapters_dir, check_adapter, json_object, load_adapter, read_adapter,
+                        save_adapter, weights_problem)
+from ..failpoints import kill_point
 from ..models import load_model
 from ..paths import models_dir
 from .config import TrainConfig
@@ -114,13 +118,62 @@ def data_summary(config: TrainConfig, train_items: list, valid_items: list) -> d
             "valid_rows": len(valid_items), "excluded": sorted(config.exclude_groups)}
 
 
+# What `Trainer` reads to resume a LoRA run: a damaged one fails the resume (every time it is tried).
+CHECKPOINT_FILES = ("trainer_state.json", "adapter_config.json", "adapter_model.safetensors", "optimizer.pt",
+                    "scheduler.pt")
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why `folder` cannot be resumed from (a file missing, cut short or garbled), None if it can.
+    torch's .pt files are zip archives with a CRC per member: `testzip` reads them without unpickling."""
+    if missing := [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]:
+        return f"missing {', '.join(missing)}"
+    state, problem = json_object(folder / "trainer_state.json")
+    if problem or not isinstance(state.get("global_step"), int):
+        return problem or "trainer_state.json: no global_step"
+    problem = json_object(folder / "adapter_config.json")[1] or weights_problem(folder / "adapter_model.safetensors")
+    if problem:
+        return problem
+    for path in [folder / "optimizer.pt", folder / "scheduler.pt", *sorted(folder.glob("rng_state*.pth"))]:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (OSError, zipfile.BadZipFile) as err:
+            return f"unreadable {path.name}: {err}"
+        if bad:
+            return f"unreadable {path.name}: {bad} fails its checksum"
+    return None
+
+
+def resume_checkpoint(output_dir: Path) -> str | None:
+    """The newest checkpoint under `output_dir` that `--resume` can use, None for none (train from
+    step 0). A damaged one would fail every resume: it is moved aside (unreadable-checkpoint-N, kept
+    for a look) and the one before is used; the log says which, and why."""
+    from ..sharding import is_main_process
+
+    found = [p for p in output_dir.glob("checkpoint-*") if re.fullmatch(r"checkpoint-\d+", p.name) and p.is_dir()]
+    skipped = []
+    for checkpoint in sorted(found, key=lambda p: int(p.name.split("-")[1]), reverse=True):
+        problem = checkpoint_problem(checkpoint)
+        if problem is None:
+            print("; ".join(skipped) + (": " if skipped else "") + f"resuming from {checkpoint}", flush=True)
+            return str(checkpoint)
+        skipped.append(f"{checkpoint.name} is unreadable ({problem})")
+        if is_main_process():  # under DDP the others find the same and leave the renaming to it
+            checkpoint.rename(checkpoint.with_name(f"unreadable-{checkpoint.name}-{time.strftime('%Y%m%d-%H%M%S')}"))
+    print("; ".join(skipped) + (": " if skipped else "") +
+          f"no usable checkpoint under {output_dir}: starting from step 0", flush=True)
+    return None
+
+
 def train(config: TrainConfig, status_path: str | Path | None = None, progress=None, data_root=None,
           adapters_root: str | Path | None = None, runs_root: str | Path | None = None, resume: bool = False,
           items: tuple[list, list] | None = None) -> dict:
     """Fine-tune `config.model` with LoRA; save the best adapter under `adapters_root/config.name`.
 
     `items` = (train items, validation items) replaces the configured data sets (e.g. a user's
-    own survey). Returns the adapter's metadata (config, metrics per epoch, best validation).
+    own survey). `resume` continues from the run's newest usable checkpoint (`resume_checkpoint`).
+    Returns the adapter's metadata (config, metrics per epoch, best validation).
     """
     seed_everything(config.seed)
     if status_path:
@@ -160,7 +213,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
         callbacks=[StatusCallback(status_path, progress), EpochCallback(dataset)],
     )
     started = time.time()
-    trainer.train(resume_from_checkpoint=resume or None)
+    trainer.train(resume_from_checkpoint=resume_checkpoint(output_dir) if resume else None)
     history = [{k: v for k, v in log.items()} for log in trainer.state.log_history if "eval_1-jsd_paper" in log]
     best = max(history, key=lambda log: log["eval_1-jsd_paper"]) if history else {}
     final = {}
@@ -193,6 +246,7 @@ def train(config: TrainConfig, status_path: str | Path | None = None, progress=N
     # it has (two renames of the same name race: one of them fails).
     if trainer.is_world_process_zero():
         save_adapter(trainer.model, config.name, metadata, root=adapters_root, first_stage=first_stage)
+        kill_point("adapter-saved")
     trainer.accelerator.wait_for_everyone()
     path = (Path(adapters_root) if adapters_root else adapters_dir()) / config.name
     if status_path and trainer.is_world_process_zero():

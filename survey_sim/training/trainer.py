@@ -25,6 +25,7 @@ from ..prompts import LETTERS, build_prompt, neutral_item
 from ..scoring import encode_prompt, letter_token_ids, option_logits
 from ..simulator import Simulator
 from ..compiled import eager
+from ..failpoints import kill_point
 from .dsa import dsa_loss
 from .shift import QuestionGroupedSampler, shift_logits
 from .status import read_status, write_status
@@ -211,6 +212,9 @@ class StatusCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self.started = time.time()
         self._report(state)
+
+    def on_save(self, args, state, control, **kwargs):
+        kill_point("checkpoint-saved")
 
     def on_step_end(self, args, state, control, **kwargs):
         # Every step, not only every logging step: the app's progress bar and ETA move as training
