@@ -212,11 +212,11 @@ def adapter_path(name_or_path: str | Path, root: str | Path | None = None) -> Pa
     """A registered adapter's directory (see `adapter_roots`), or an adapter directory given by path."""
     path = Path(name_or_path).expanduser()
     candidates = [path] + [folder / str(name_or_path) for folder in adapter_roots(root)]
-    for candidate in candidates:
-        if (candidate / CONFIG_FILE).is_file():
+    for candidate in candidates:  # os.path: False, not OSError, for a name too long to be a file
+        if os.path.isfile(candidate / CONFIG_FILE):
             return candidate
     for candidate in candidates[1:]:  # a registered adapter's folder that lost its config: say that
-        if candidate.is_dir() and not candidate.name.startswith("."):
+        if os.path.isdir(candidate) and not candidate.name.startswith("."):
             check_adapter(candidate)
     known = ", ".join(e["name"] for e in list_adapters(root)) or "none"
     places = " or ".join(str(folder) for folder in adapter_roots(root))

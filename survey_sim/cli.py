@@ -7,6 +7,7 @@ printed; `--debug` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ def cmd_data_fetch(args) -> int:
     from .data.manifest import candidate_roots
 
     dest = Path(args.dest or args.data_root or default_dest()).expanduser()
+    if args.timeout <= 0:  # urllib would fail every download, each as a checksum mismatch
+        raise ValueError(f"--timeout must be positive, got {args.timeout}")
+    if dest.exists() and not dest.is_dir():  # every file would fail to be written, after its download
+        raise ValueError(f"--dest {dest}: is a file, not a folder")
     results = fetch_all(dest, base_url=args.base_url, only=args.only, timeout=args.timeout)
     print(summary(results, dest))
     used = Path(args.data_root).expanduser() if args.data_root else next(
@@ -56,20 +61,23 @@ def cmd_data_fetch(args) -> int:
     return 0 if all(r.ok for r in results) else EXIT_DATA
 
 
-def check_output(path: str | None, suffixes: tuple[str, ...], inputs=()) -> Path | None:
-    """--output, checked before any work: a known suffix, a folder that exists, not a folder
-    itself, and not one of the inputs (which it would overwrite)."""
+def check_output(path: str | None, suffixes: tuple[str, ...], inputs=(), flag: str = "--output") -> Path | None:
+    """--output (or another `flag` naming a file to write), checked before any work: a known
+    suffix, a folder that exists, not a folder itself, and not one of the inputs (which it would
+    overwrite)."""
     if path is None:
         return None
     output = Path(path)
-    if path.endswith(("/", os.sep)) or output.is_dir():
-        raise ValueError(f"--output {path}: is a folder; give a file path ending in {' or '.join(suffixes)}")
+    if path.endswith(("/", os.sep)) or os.path.isdir(output):  # os.path: no OSError for a name too long
+        raise ValueError(f"{flag} {path}: is a folder; give a file path ending in {' or '.join(suffixes)}")
     if any(input_path and output.resolve() == Path(input_path).resolve() for input_path in inputs):
-        raise ValueError(f"--output {path}: is also the input; writing it would replace what was read")
+        raise ValueError(f"{flag} {path}: is also the input; writing it would replace what was read")
     if output.suffix.lower() not in suffixes:
-        raise ValueError(f"--output {path}: unknown suffix {output.suffix!r}; use {' or '.join(suffixes)}")
+        raise ValueError(f"{flag} {path}: unknown suffix {output.suffix!r}; use {' or '.join(suffixes)}")
     if not output.parent.is_dir():
-        raise ValueError(f"--output {path}: folder {output.parent} does not exist")
+        raise ValueError(f"{flag} {path}: folder {output.parent} does not exist")
+    if len(output.name.encode()) > 255:  # the file system's limit: found now, not when the results are written
+        raise ValueError(f"{flag}: a file name of {len(output.name.encode())} bytes; at most 255")
     return output
 
 
@@ -158,21 +166,55 @@ def add_config_flags(parser, config_class, groups: dict[str, str]) -> None:
         sections[f.metadata["group"]].add_argument("--" + f.name.replace("_", "-"), **options)
 
 
-def cmd_train(args) -> int:
+def config_file(path: str | None) -> dict:
+    """The fields of a --config JSON file: an object, else a DataError naming the file."""
     import json as json_module
 
+    from .data import DataError
+    from .data.loaders import read_text
+
+    if path is None:
+        return {}
+    try:
+        values = json_module.loads(read_text(Path(path)))
+    except json_module.JSONDecodeError as err:
+        raise DataError(path, [f"line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"]) from None
+    if not isinstance(values, dict):
+        raise DataError(path, [f"expected a JSON object of training options, got {type(values).__name__}"])
+    return values
+
+
+def check_data_names(config) -> None:
+    """The data sets and splits of a training config, checked against the manifest: an unknown
+    name is then refused in a second, not after the seconds of importing transformers."""
+    from .data import dataset_spec
+    from .data.loaders import UPLOAD_PREFIX
+    from .data.splits import parse_split
+
+    for name, split in ((config.dataset, config.train_split), (config.valid_dataset, config.valid_split)):
+        if not name.startswith(UPLOAD_PREFIX):
+            dataset_spec(name)
+        parse_split(split)
+
+
+def cmd_train(args) -> int:
     from .paths import adapters_dir
     from .training import TrainConfig
-    from .training.run import train
 
-    values = json_module.loads(Path(args.config).read_text()) if args.config else {}
+    if args.status and os.path.isdir(args.status):  # else found when the first status is written
+        raise ValueError(f"--status {args.status}: is a folder; give a JSON file path")
+    values = config_file(args.config)
     values.update({k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None})
     if args.fold is not None:
         from .data.splits import fold_countries
 
-        values["exclude_groups"] = [*values.get("exclude_groups", []), *fold_countries(args.fold)]
+        excluded = TrainConfig.from_dict(values).exclude_groups  # checked first: a string would be split in letters
+        values["exclude_groups"] = [*excluded, *fold_countries(args.fold)]
         values.setdefault("name", f"fold{args.fold}")
     config = TrainConfig.from_dict(values)
+    check_data_names(config)
+    if config.init_adapter:
+        check_adapter_flag(config.init_adapter, "--init-adapter")
     existing = adapters_dir() / config.name
     if existing.exists() and not (args.overwrite or args.resume):  # minutes of training must not replace it silently
         raise ValueError(f"adapter {config.name!r} already exists ({existing}); give --overwrite to replace it "
@@ -189,9 +231,26 @@ def cmd_train(args) -> int:
             parts.append(f"ETA {record['eta_s'] / 60:.1f} min")
         print("  ".join(parts), flush=True)
 
+    from .training.run import train  # transformers: imported once the arguments are known to be good
+
     result = train(config, status_path=args.status, progress=show, data_root=args.data_root, resume=args.resume)
     print(f"adapter saved to {result['adapter']}; best validation: {result['best']}")
     return 0
+
+
+def check_adapter_flag(text: str, flag: str = "--adapter") -> str:
+    """An adapter folder, else a name as `train --name` allows: a path to no folder, a control
+    character or 300 characters (an OSError on lookup) are refused before any file is opened."""
+    from .paths import check_adapter_name
+
+    if os.path.isdir(os.path.expanduser(text)):  # os.path: False, not an OSError, for a name too long
+        return text
+    if "/" in text or os.sep in text:
+        raise ValueError(f"{flag} {text!r}: no such folder")
+    try:
+        return check_adapter_name(text)
+    except ValueError as err:
+        raise ValueError(f"{flag}: {err}") from None
 
 
 def base_model(args) -> str:
@@ -200,6 +259,8 @@ def base_model(args) -> str:
     from .adapters import adapter_metadata
     from .paths import DEFAULT_MODEL
 
+    if args.adapter is not None:
+        check_adapter_flag(args.adapter)
     trained_on = (adapter_metadata(args.adapter) or {}).get("base_model")
     if args.model and trained_on and args.model != trained_on:
         raise ValueError(f"adapter {args.adapter!r} was trained on {trained_on!r}, not --model {args.model!r}: "
@@ -220,19 +281,28 @@ def simulator_loader(args):
 
 
 def progress_bar(total_label: str):
+    """(close, update) of a tqdm bar that appears at the first update: an error raised before any
+    prompt is scored is then stderr's only line, not glued to an empty bar."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=total_label, unit="prompt")
+    bars = []
 
     def update(done, total):
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(desc=total_label, unit="prompt"))
+        bars[0].total = total
+        bars[0].n = done
+        bars[0].refresh()
 
-    return bar, update
+    def close():
+        for bar in bars:
+            bar.close()
+
+    return close, update
 
 
 def cmd_evaluate(args) -> int:
+    from .data.splits import fold_countries
     from .evaluation import load_file_target, load_target, run, training_items
     from .methods import METHODS, Context
     from .sharding import is_main_process
@@ -240,16 +310,18 @@ def cmd_evaluate(args) -> int:
     method = METHODS[args.method]
     args.model = base_model(args)
     check_output(args.output, TABLE_SUFFIXES, inputs=[args.input])
+    if args.fold is not None:  # refused even where it selects no --test rows, only --train's
+        fold_countries(args.fold)
     targets = [load_file_target(args.input, args.max_items)] if args.input else []
     targets += [load_target(text, args.data_root, args.fold, args.max_items) for text in args.test or []]
     if not targets:
         raise ValueError("give --test NAME:SPLIT (repeatable) or --input rows.jsonl")
-    bar, update = progress_bar(args.method)
+    close_bar, update = progress_bar(args.method)
     train = training_items(args.train, args.data_root, args.fold, args.adapter) if "train" in method.uses else None
     context = Context(train=train, model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
                       batch_size=args.batch_size, params=dict(args.param or []), progress=update)
     results = run(method, targets, context)
-    bar.close()
+    close_bar()
     if is_main_process():  # under `accelerate launch`, every process holds all results: one reports them
         report_results(results, args.output, per_group=bool(args.input))
     return 0
@@ -271,11 +343,11 @@ def cmd_predict(args) -> int:
     kind = "description" if args.group_kind == "description" else "country"
     prompts = [build_prompt((r["question"], r["options"], r["group"]), lang=args.lang or "en", chat=args.chat,
                             tokenizer=simulator.tokenizer, group_kind=kind) for r in rows]
-    bar, update = progress_bar("predict")
+    close_bar, update = progress_bar("predict")
     predictions = sharded(lambda share: simulator.predict_prompts([p for p, _ in share], [k for _, k in share],
                                                                   args.batch_size, update),
                           list(zip(prompts, [len(r["options"]) for r in rows])))
-    bar.close()
+    close_bar()
     if not is_main_process():  # the main process writes the file
         return 0
     output = Path(args.output)
@@ -341,9 +413,12 @@ def method_param(text: str) -> tuple[str, float]:
     """"s=0.5" -> ("s", 0.5): a value for one of the method's parameters."""
     name, _, value = text.partition("=")
     try:
-        return name.strip(), float(value)
+        number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. s=0.5, got {text!r}") from None
+        number = math.nan
+    if not name.strip() or not math.isfinite(number):  # nan would score as nan, after the whole run
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. s=0.5, got {text!r}")
+    return name.strip(), number
 
 
 def add_model_commands(commands) -> None:
@@ -415,7 +490,7 @@ def cmd_robustness(args) -> int:
         raise ValueError(f"--orders must be at least 1, got {args.orders}")
     target = sample_questions(load_target(args.test, args.data_root, args.fold), args.max_questions)
     train = training_items(args.train, args.data_root, args.fold, args.adapter) if "train" in method.uses else None
-    bar, update = progress_bar(args.method)
+    close_bar, update = progress_bar(args.method)
     context = Context(train=train, model=args.model, adapter=args.adapter, load_simulator=simulator_loader(args),
                       batch_size=args.batch_size, params=dict(args.param or []), progress=update)
     method.check(context)
@@ -425,7 +500,7 @@ def cmd_robustness(args) -> int:
     items = list(target.items)
     predictions = method.run(items, context)
     moved = order_predictions(method, items, context, range(1, args.orders))
-    bar.close()
+    close_bar()
     rows = tidy_scores(items, predictions, method=method.label(context), dataset=target.dataset, split=target.split,
                        model=args.model, adapter=args.adapter or "")
     table = robustness_table(rows, order_sensitivity(predictions, moved) if moved else None)
@@ -471,26 +546,50 @@ def add_robustness_command(commands) -> None:
 EPILOG_RESULTS = """examples:
   survey-sim results                                  # paper-compatible 1-JSD, methods x splits
   survey-sim results --metric emd --csv leaderboard.csv
+  survey-sim results --export all_results.parquet     # every row, one Parquet table
 """
+
+
+def read_store(store: str | None, needed_for: str | None = None):
+    """(results, file) of --store (a file not written yet holds no rows), else of the default
+    store; for a command `needed_for` something, a store without rows is an error naming it."""
+    from .results import load_results, shown_results
+
+    if store is not None and os.path.isdir(store):
+        raise ValueError(f"--store {store}: is a folder; give a results file")
+    results, path = (load_results(store), Path(store)) if store is not None else shown_results()
+    if needed_for and results.empty:
+        raise ValueError(f"no rows in the results store {path}: nothing to {needed_for}")
+    return results, path
 
 
 def cmd_results(args) -> int:
     from .leaderboard import DEFAULT_METRIC, empty_store_message, leaderboard_rows, leaderboard_text
-    from .results import load_results, shown_results
 
-    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    if args.letter_bias is not None and args.letter_bias < 2:
+        raise ValueError(f"--letter-bias must be at least 2 (options of a question), got {args.letter_bias}")
+    check_output(args.csv, (".csv",), flag="--csv")
+    check_output(args.export, (".parquet",), flag="--export")
+    results, store = read_store(args.store)
     print(f"results from {store}")
+    if args.export:
+        from .results import write_parquet
+
+        print(f"wrote {len(results):,} rows to {write_parquet(results, Path(args.export))}")
+        return 0
     if results.empty:
         print(empty_store_message(store))
         return 0
     if args.letter_bias:
         from .evaluation import letter_bias
 
-        for (dataset, split), test in results.groupby(["dataset", "split"]):
-            table = letter_bias(test, args.letter_bias)
-            if not table.empty:
-                print(f"\nmean share by letter, {args.letter_bias}-option questions of {dataset}:{split}:\n"
-                      + table.to_string(float_format=lambda x: f"{x:.3f}"))
+        tables = {test: letter_bias(rows, args.letter_bias) for test, rows in results.groupby(["dataset", "split"])}
+        tables = {test: table for test, table in tables.items() if not table.empty}
+        if not tables:  # printing nothing would look like a store without letter bias
+            raise ValueError(f"--letter-bias {args.letter_bias}: no {args.letter_bias}-option questions in {store}")
+        for (dataset, split), table in tables.items():
+            print(f"\nmean share by letter, {args.letter_bias}-option questions of {dataset}:{split}:\n"
+                  + table.to_string(float_format=lambda x: f"{x:.3f}"))
         return 0
     rows = leaderboard_rows(results, args.metric or DEFAULT_METRIC)
     print(leaderboard_text(rows))
@@ -509,15 +608,18 @@ def add_results_command(commands) -> None:
                               "questions, real and by method, per test split")
     results.add_argument("--csv", help="also write the table (method, test, metric, mean, rows, coverage) to this CSV")
     results.add_argument("--store", help="results store to read (default: $SURVEY_SIM_RESULTS, else "
-                                         "models/results/results.parquet, else the shipped results/reference.parquet)")
+                                         "models/results/results.sqlite, else the shipped results/reference.parquet)")
+    results.add_argument("--export", metavar="FILE.parquet",
+                         help="instead of the leaderboard: write every row of the store to one Parquet table")
     results.set_defaults(run=cmd_results)
 
 
 def cmd_compare(args) -> int:
     from .bootstrap import compare
-    from .results import load_results, shown_results
 
-    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    if args.seed < 0:
+        raise ValueError(f"--seed must not be negative, got {args.seed}")
+    results, store = read_store(args.store, needed_for="compare")
     print(f"results from {store}")
     tests = [args.test] if args.pool else args.test
     for test in tests:
@@ -552,9 +654,10 @@ def add_compare_command(commands) -> None:
 def cmd_report(args) -> int:
     from .paper_report import markdown, paper_table
     from .paths import write_text_atomically
-    from .results import load_results, shown_results
 
-    results, store = (load_results(args.store), Path(args.store)) if args.store else shown_results()
+    check_output(args.output, (".md", ".txt"))
+    check_output(args.csv, (".csv",), flag="--csv")
+    results, store = read_store(args.store, needed_for="report")
     table = paper_table(results, args.method, also=args.also or [])
     text = markdown(table, args.method)
     if args.output:
@@ -646,13 +749,14 @@ def run_command(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError, DataRootNotFound
     from .registry import UnknownName
+    from .results import ResultsStoreError
 
     args = build_parser().parse_args(argv)
     if args.debug:  # every error with its traceback
         return run_command(args)
     try:
         return run_command(args)
-    except (DataRootNotFound, DataError, FileNotFoundError) as err:
+    except (DataRootNotFound, DataError, ResultsStoreError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA
     except (UnknownName, ValueError) as err:

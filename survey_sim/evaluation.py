@@ -144,10 +144,13 @@ def training_items(text: str, data_root=None, fold: int | None = None, adapter: 
     if text == "adapter" or text.startswith("adapter:"):
         return adapter_training_items(text.partition(":")[2] or adapter, data_root)
     _, _, items = split_items(text, data_root)
-    if fold is None:
-        return items
-    held_out = set(fold_countries(fold))  # they must not inform the baseline
-    return [it for it in items if it.iso3 not in held_out]
+    if fold is not None:
+        held_out = set(fold_countries(fold))  # they must not inform the baseline
+        items = [it for it in items if it.iso3 not in held_out]
+    if not items:  # a baseline that learns from nothing predicts nothing: "0 rows" would look like success
+        raise ValueError(f"--train {text}{f' --fold {fold}' if fold is not None else ''}: no rows "
+                         f"(`survey-sim data report {parse_target(text)[0]}` lists its splits)")
+    return items
 
 
 def adapter_training_items(adapter: str | None, data_root=None) -> list[SurveyItem]:

@@ -604,6 +604,7 @@ def test_a_simulator_that_says_the_same_everywhere_is_flagged_and_its_ties_are_g
     assert not at.exception and any("near-identical across countries" in w.value for w in at.warning)
 
 
+@pytest.mark.fault
 def test_a_retrained_adapter_is_loaded_afresh_not_served_from_memory(survey_root, tmp_path, monkeypatch):
     import numpy as np
     from safetensors.numpy import save_file

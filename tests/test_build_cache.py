@@ -3,6 +3,7 @@ import gzip
 import json
 
 import numpy as np
+import pytest
 
 from survey_sim.data import Dataset
 from survey_sim.data.build_cache import cached
@@ -40,6 +41,7 @@ def test_a_changed_input_file_rebuilds_and_replaces_the_old_build(tmp_path):
     assert len(list((tmp_path / "cache").glob("demo-*"))) == 1
 
 
+@pytest.mark.fault
 def test_a_corrupt_cache_file_is_rebuilt_not_trusted(tmp_path):
     (tmp_path / "data").mkdir()
     calls = []
@@ -60,6 +62,7 @@ def rewrite(path, change) -> None:
     path.write_bytes(gzip.compress(json.dumps(envelope).encode()))
 
 
+@pytest.mark.fault
 def test_a_cached_build_is_data_not_code_and_is_checked_before_use(tmp_path):
     import hashlib
 

@@ -54,6 +54,7 @@ def test_models_wrapped_from_memory_are_not_cached(tiny_model):
     assert Simulator.from_model(loaded.backend.model, loaded.tokenizer).cache is None  # provenance unknown
 
 
+@pytest.mark.fault
 def test_a_cache_file_that_is_not_a_database_is_moved_aside_and_rebuilt(tmp_path, caplog):
     from survey_sim.cache import PredictionCache
 
@@ -70,6 +71,7 @@ def test_a_cache_file_that_is_not_a_database_is_moved_aside_and_rebuilt(tmp_path
     assert PredictionCache(path).get_many(["a"]) == {} and len(PredictionCache(path)) == 0
 
 
+@pytest.mark.fault
 def test_a_damaged_entry_is_a_miss(tmp_path):
     import sqlite3
 

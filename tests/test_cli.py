@@ -159,6 +159,7 @@ def test_evaluate_runs_an_adapter_on_the_base_model_it_was_trained_on(tmp_path, 
     assert "adapter 'on-dummy' was trained on 'dummy', not --model 'smollm2-135m'" in capsys.readouterr().err
 
 
+@pytest.mark.fault
 def test_a_split_without_rows_is_an_error_not_zero_rows_appended(survey_root, capsys):
     assert main(["--data-root", str(survey_root), "evaluate", "--model", "dummy", "--test", "wvs_valid:C1-Q3"]) == 2
     assert "--test wvs_valid:C1-Q3: no rows" in capsys.readouterr().err
@@ -168,6 +169,7 @@ def test_a_split_without_rows_is_an_error_not_zero_rows_appended(survey_root, ca
     ("{rows}", "is also the input"), ("{tmp}/results.txt", "unknown suffix '.txt'"),
     ("{tmp}/missing/results.csv", "does not exist"), ("{tmp}/", "is a folder"),
 ])
+@pytest.mark.fault
 def test_a_bad_output_is_refused_before_any_work_and_the_input_survives(tmp_path, capsys, output, message):
     rows = write_rows(tmp_path / "rows.jsonl", [{**ROWS[0], "distribution": [0.5, 0.5]}])
     before = (tmp_path / "rows.jsonl").read_bytes()
@@ -188,6 +190,7 @@ def test_evaluate_writes_parquet_by_its_suffix(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
 
 
+@pytest.mark.fault
 def test_train_refuses_to_replace_an_adapter_and_overlong_names(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
     (tmp_path / "models" / "adapters" / "mine").mkdir(parents=True)

@@ -88,6 +88,7 @@ def test_a_failing_run_is_failed_with_the_error_from_its_log(queue, tiny_model):
     assert "C9" in job.error, job.log_tail()
 
 
+@pytest.mark.fault
 def test_reconcile_fails_running_jobs_whose_process_died(queue, tiny_model):
     job = queue.submit(tiny_config(tiny_model, "tiny-orphan"), start_worker=False)
     assert queue._claim_next().id == job.id  # "running", but no worker holds the lock: it died
@@ -128,6 +129,7 @@ def test_a_shift_adapter_is_evaluated_as_it_predicts(tmp_path):
     assert json.loads((tmp_path / "shifty" / "survey_sim.json").read_text())["base_model"] == "dummy"
 
 
+@pytest.mark.fault
 def test_reconcile_keeps_a_run_that_finished_although_its_worker_died(queue, tiny_model, tmp_path):
     from survey_sim.training.status import write_status
     from test_app import ship_adapter
@@ -145,6 +147,7 @@ def test_reconcile_keeps_a_run_that_finished_although_its_worker_died(queue, tin
     assert failed.id == half.id and failed.state == "failed"
 
 
+@pytest.mark.fault
 def test_an_unreadable_job_database_is_kept_aside_and_a_new_queue_starts(tmp_path, caplog):
     folder = tmp_path / "jobs"
     folder.mkdir()
@@ -179,6 +182,7 @@ def wait_until(condition, timeout=180):
     raise AssertionError("timed out")
 
 
+@pytest.mark.fault
 def test_kill_9_of_the_train_process_fails_the_job_and_leaves_no_adapter(queue, tiny_model, tmp_path):
     import os
     import signal
@@ -191,6 +195,7 @@ def test_kill_9_of_the_train_process_fails_the_job_and_leaves_no_adapter(queue, 
     assert not any("tiny-killed" in p.name for p in (tmp_path / "models" / "adapters").glob("*"))  # nor a partial
 
 
+@pytest.mark.fault
 def test_kill_9_of_the_worker_while_its_run_finishes_still_ends_done(queue, tiny_model, tmp_path):
     import os
     import signal

@@ -45,6 +45,7 @@ def test_the_key_is_the_files_content(cache, gguf):
     assert len(set((cache / "digests.json").read_text().split("|"))) > 1   # both digests remembered
 
 
+@pytest.mark.fault
 def test_a_failed_write_leaves_nothing_that_is_read(cache, gguf, monkeypatch):
     tokenizer = make_tokenizer()
 
@@ -58,6 +59,7 @@ def test_a_failed_write_leaves_nothing_that_is_read(cache, gguf, monkeypatch):
     assert [p.name for p in cache.iterdir()] == ["digests.json"]   # no half-written folder
 
 
+@pytest.mark.fault
 def test_a_folder_without_its_marker_is_replaced(cache, gguf):
     tokenizer = make_tokenizer()
     folder = model_cache.store(gguf, make_llama(len(tokenizer)), tokenizer)
@@ -97,6 +99,7 @@ def test_the_cached_default_model_is_the_gguf_model(cache, monkeypatch):
     assert cached_model.config._name_or_path == DEFAULT_MODEL
 
 
+@pytest.mark.fault
 def test_a_damaged_conversion_is_converted_again_not_a_dead_end(cache, gguf):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

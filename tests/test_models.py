@@ -193,6 +193,7 @@ def _crash_in_metadata(peft_model, monkeypatch):
     monkeypatch.setattr(adapters, "_write_metadata", crash)
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("crash", [_crash_in_save_pretrained, _crash_in_metadata])
 def test_failed_save_keeps_the_old_adapter(tmp_path, tokenizer, monkeypatch, crash):
     old = adapted(tokenizer, seed=1)

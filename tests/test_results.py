@@ -131,3 +131,13 @@ def test_kill_9_mid_append_keeps_every_finished_run_whole(tmp_path):
     sizes = rows[rows["method"].str.startswith("m")].groupby("method").size()
     assert len(finished) == 5 and len(sizes) >= 5 and set(sizes) == {2000}  # no run lost, none half-written
     assert len(rows) == len(small_store()) + 2000 * len(sizes)
+
+
+def test_the_store_exports_to_one_parquet_table(tmp_path, capsys):
+    from survey_sim.cli import main
+
+    store = write_small_store(tmp_path / "store.sqlite")
+    assert main(["results", "--store", str(store), "--export", str(tmp_path / "all.parquet")]) == 0
+    assert f"wrote {len(small_store())} rows" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "all.parquet"), results.load_results(store))
+    assert main(["results", "--store", str(store), "--export", str(tmp_path / "all.csv")]) == 2

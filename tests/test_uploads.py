@@ -97,6 +97,7 @@ def test_missing_upload_is_file_not_found(tmp_path):
         load_upload("gone.csv", tmp_path)
 
 
+@pytest.mark.fault
 def test_every_bad_row_is_reported_not_just_the_first(tmp_path):
     from survey_sim.data import DataError
     from survey_sim.data.uploads import save_upload
@@ -125,6 +126,7 @@ def test_an_upload_trains_and_evaluates_like_any_data_set(tmp_path, monkeypatch)
     assert len(load_target("upload:mine.jsonl").items) == len(GOOD_ROWS)
 
 
+@pytest.mark.fault
 def test_two_uploads_of_one_name_at_once_never_replace_each_other(tmp_path, monkeypatch):
     from survey_sim.data import uploads
 

@@ -33,12 +33,14 @@ def test_csv_long_format(tmp_path):
         ({"question": "Q", "options": ["a", "b"], "shares": [0.5, 0.5]}, "field 'group': is missing"),
     ],
 )
+@pytest.mark.fault
 def test_json_errors_name_row_and_field(write_json, row, fragment):
     good = {"question": "Other", "options": ["a", "b"], "group": "Y", "shares": [0.5, 0.5]}
     with pytest.raises(DataError, match="row 1: .*" + fragment):
         load_user_file(write_json([good, row]))
 
 
+@pytest.mark.fault
 def test_csv_errors_name_the_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("question,group,option,share\nQ,France,Yes,0.5\nQ,France,No,lots\n")
@@ -49,6 +51,7 @@ def test_csv_errors_name_the_line(tmp_path):
         load_user_file(path)
 
 
+@pytest.mark.fault
 def test_unsupported_extension(tmp_path):
     path = tmp_path / "survey.xlsx"
     path.write_bytes(b"")
@@ -56,6 +59,7 @@ def test_unsupported_extension(tmp_path):
         load_user_file(path)
 
 
+@pytest.mark.fault
 def test_json_lines_that_are_not_objects_are_all_named_by_line(tmp_path):
     from survey_sim.data import DataError, load_user_file
 

@@ -7,6 +7,7 @@ detection, and the all-or-nothing / drop-and-report policy of the manifest.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,11 +25,29 @@ register_format = PARSERS.register
 
 # --- reading files -----------------------------------------------------------------------
 
+def check_file(path: Path) -> Path:
+    """`path` if it is a file; a folder or a missing file is an error naming it."""
+    if os.path.isdir(path):
+        raise DataError(str(path), ["is a folder, not a file"])
+    if not os.path.isfile(path):  # os.path: False, not an OSError, for a name too long to exist
+        raise FileNotFoundError(f"{path}: no such file")
+    return path
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The text of a file a user named; bytes that are not UTF-8 (a binary file) are a DataError
+    naming the file, not a codec message naming neither it nor what to do."""
+    try:
+        return check_file(path).read_text(encoding=encoding)
+    except UnicodeDecodeError as err:
+        raise DataError(str(path), [f"byte {err.start}: not UTF-8 text; save the file as UTF-8"]) from None
+
+
 def read_records(path: Path) -> list[dict]:
     """JSON (a list of objects) or JSON Lines; errors name the file and the line. A JSON Lines
     record carries its line ("_where"), so later problems name the line too; every line that is
     not a JSON object is reported at once."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if path.suffix == ".jsonl":
         records, problems = [], []
         for n, line in enumerate(text.splitlines(), start=1):

@@ -38,6 +38,8 @@ def candidate_roots() -> list[tuple[str, Path]]:
 def data_root(explicit: str | Path | None = None) -> Path:
     """The first existing data root; a clear error naming every place looked at otherwise."""
     if explicit is not None:
+        if not str(explicit).strip():  # Path("") is ".", the folder the command happens to run in
+            raise DataRootNotFound("data root '' (given explicitly) is empty; name a folder")
         path = Path(explicit).expanduser()
         if not path.is_dir():
             raise DataRootNotFound(f"data root {path} (given explicitly) is not a directory")

@@ -41,14 +41,9 @@ def safe_name(name: str) -> str:
 def validate(path: Path, name: str) -> Dataset:
     """Load `path` as the upload `name`; errors name the upload, not the temporary file."""
     try:
-        dataset = load_user_file(path, name=name)
+        return load_user_file(path, name=name)  # which refuses bytes that are not UTF-8 and files without rows
     except DataError as err:
         raise DataError(name, err.problems) from None
-    except UnicodeDecodeError as err:
-        raise DataError(name, [f"byte {err.start}: not UTF-8 text; save the file as UTF-8"]) from None
-    if not len(dataset):
-        raise DataError(name, ["no rows: the file holds no (question, group) rows"])
-    return dataset
 
 
 def save_upload(name: str, data: bytes, overwrite: bool = False, folder: str | Path | None = None) -> Path:
@@ -95,6 +90,8 @@ def list_uploads(folder: str | Path | None = None) -> list[str]:
 
 def load_upload(name: str, folder: str | Path | None = None) -> Dataset:
     """A stored upload as a Dataset named after its file (usable wherever a data set is)."""
+    if not name:  # "upload:" alone: no file to look for
+        raise ValueError("an upload is named upload:FILE, e.g. upload:mine.csv")
     folder = Path(folder) if folder is not None else uploads_dir()
     path = folder / safe_name(name)
     if not path.is_file():

@@ -18,15 +18,17 @@ rejects the whole file with a message naming the file, the row (or line) and the
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
-from .loaders import field, load_records, read_records, register_format
+from .loaders import check_file, field, load_records, read_records, read_text, register_format
 from .manifest import DatasetSpec
 from .schema import MAX_OPTIONS, DataError, Dataset
 from .validation import EXPECTED_TOTAL, ROUNDING_TOLERANCE, RowError, option_text
 
 SHARE_KEYS = ("shares", "distribution", "counts")
+NO_ROWS = "no rows: the file holds no (question, group) rows"  # an empty file is no survey, not 0 rows scored
 
 
 def guess_scale(values: list) -> str:
@@ -70,7 +72,7 @@ def csv_records(path: Path) -> tuple[list[dict], list[str]]:
     """Long CSV -> one record per (question, group), options in file order, and the problems of
     the lines that could not be read (their records are left out, so each problem is said once)."""
     # utf-8-sig: spreadsheet programs often start a CSV export with a byte-order mark
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with io.StringIO(read_text(path, encoding="utf-8-sig"), newline="") as f:
         reader = csv.DictReader(f)
         columns = set(reader.fieldnames or [])
         value_column = "share" if "share" in columns else "count"
@@ -97,8 +99,7 @@ def csv_records(path: Path) -> tuple[list[dict], list[str]]:
 def load_user_file(path: str | Path, name: str | None = None, survey: str = "user", lang: str = "en") -> Dataset:
     """Load a user's survey file (.json, .jsonl or .csv); all-or-nothing."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+    check_file(path)  # a folder or a missing file: said before its suffix is judged
     if path.suffix.lower() not in (".json", ".jsonl", ".csv"):
         raise DataError(str(path), [f"unsupported file type {path.suffix!r}; use .json, .jsonl or .csv"])
     records, problems = csv_records(path) if path.suffix.lower() == ".csv" else (read_records(path), [])
@@ -108,8 +109,8 @@ def load_user_file(path: str | Path, name: str | None = None, survey: str = "use
         dataset = load_records(records, spec, source=str(path))
     except DataError as err:
         raise DataError(str(path), [*problems, *err.problems]) from None
-    if problems:
-        raise DataError(str(path), problems)
+    if problems or not len(dataset):
+        raise DataError(str(path), problems or [NO_ROWS])
     return dataset
 
 
@@ -117,7 +118,7 @@ def read_prediction_rows(path: str | Path) -> list[dict]:
     """The rows of `survey-sim predict`'s input (JSON Lines of {question, options, group, ...}, no
     answers needed), options as text; every bad line is reported at once, naming it and its field."""
     rows, problems = [], []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_text(Path(path)).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -131,6 +132,6 @@ def read_prediction_rows(path: str | Path) -> list[dict]:
             rows.append({**row, "options": [option_text(o) for o in row["options"]]})
         except (json.JSONDecodeError, RowError) as err:
             problems.append(f"line {n}: {err}")
-    if problems:
-        raise DataError(str(path), problems)
+    if problems or not rows:
+        raise DataError(str(path), problems or [NO_ROWS])
     return rows

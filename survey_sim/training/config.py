@@ -188,6 +188,8 @@ class TrainConfig:
             raise ValueError("shift_scale and dsa_kl_weight must not be negative")
         if self.max_valid_items is not None and self.max_valid_items < 1:
             raise ValueError(f"max_valid_items must be at least 1 (or None for all), got {self.max_valid_items}")
+        if not 0 <= self.seed < 2**32:  # numpy's range: found here, not after the data has loaded
+            raise ValueError(f"seed must be in [0, 2**32), got {self.seed}")
 
     def to_dict(self) -> dict:
         return asdict(self)
