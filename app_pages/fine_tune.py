@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from survey_sim.data import dataset_specs, split_names
+from survey_sim.adapters import list_adapters
 from survey_sim.data.uploads import list_uploads
 from survey_sim.jobs import ACTIVE, Job, JobQueue
 from survey_sim.paths import ALIASES, local_base_models, models_dir
@@ -36,8 +37,9 @@ def field_input(f, default, hint: str, container, choices: dict[str, list[str]])
     if nullable and meta["none"] and kind in (int, float):
         label = f"{label} (0: {meta['none']})"
     if meta["choices"]:
-        options = choices[meta["choices"]]
-        return container.selectbox(label, options, index=options.index(default), help=hint)
+        options = [None, *choices[meta["choices"]]] if nullable else choices[meta["choices"]]
+        return container.selectbox(label, options, index=options.index(default), help=hint,
+                                   format_func=lambda value: meta["none"] if value is None else str(value))
     if get_origin(kind) is Literal:
         options = [None, *get_args(kind)] if nullable else list(get_args(kind))
         return container.selectbox(label, options, index=options.index(default), help=hint,
@@ -75,7 +77,8 @@ def config_form() -> TrainConfig | None:
     choices = {"datasets": [*(n for n, spec in dataset_specs().items() if spec.survey in ("wvs", "pew")),
                             *(UPLOAD + name for name in list_uploads())],  # your surveys: train on split "all"
                "splits": split_names(),
-               "models": [*ALIASES, *local_base_models()]}
+               "models": [*ALIASES, *local_base_models()],
+               "adapters": [entry["name"] for entry in list_adapters()]}
     defaults = {**DEFAULTS.to_dict(), "name": f"smollm2-wvs-{dt.datetime.now():%Y%m%d-%H%M}"}
     widgets = {}
     with st.form("train"):

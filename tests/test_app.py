@@ -225,6 +225,20 @@ def test_the_form_is_made_from_every_training_option_and_submits_them(fine_tune_
     assert submitted == [TrainConfig(name="from-the-form", lora_r=4, max_valid_items=None)]
 
 
+@pytest.mark.fault
+def test_the_form_takes_no_free_server_paths_for_models_or_adapters(survey_root, tmp_path, monkeypatch):
+    """Base models and first-stage adapters come from lists (free paths stay a CLI feature)."""
+    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
+    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
+    ship_adapter(tmp_path / "models" / "adapters", "first-stage", {"base_model": "dummy"})
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/fine_tune.py").run()
+    labels = {box.label for box in at.text_input}
+    assert "Base model" not in labels and "First-stage adapter" not in labels
+    first = next(box for box in at.selectbox if box.label == "First-stage adapter")
+    assert first.value is None and "first-stage" in first.options and "none" in first.options
+
+
 def test_a_bad_adapter_name_is_refused_with_a_message(fine_tune_page, tmp_path):
     page = fine_tune_page
     page.text_input[0].set_value("no spaces allowed")

@@ -46,8 +46,9 @@ def option(default, help: str, group: str, label: str, *, trainer: str | None = 
     help: the `--help` text of its flag and the Fine-tune form's tooltip. group / label: its
     section (GROUPS) and name on the form. trainer / lora: the `TrainingArguments` or peft
     `LoraConfig` argument it is passed to as is. low / high: the form's bounds. none: what None
-    means, for "X | None" fields (the form's 0). choices: "datasets", "splits" or "models", whose
-    values the form offers in a list (from the manifest; the embedded models).
+    means, for "X | None" fields (the form's 0). choices: "datasets", "splits", "models" or
+    "adapters", whose values the form offers in a list (from the manifest; the embedded models;
+    the registered adapters): the app never takes a free server path for a model or an adapter.
     """
     default_kw = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
     if group not in GROUPS:
@@ -117,7 +118,7 @@ class TrainConfig:
         "stage2", "Second stage")
     init_adapter: str | None = option(None, "the first-stage adapter --stage2 dsa starts from (a name under "
                                             "models/adapters); it must have held out every group this run holds out",
-                                      "stage2", "First-stage adapter", none="none")
+                                      "stage2", "First-stage adapter", none="none", choices="adapters")
     stage2_layers: int = option(1, "how many top transformer blocks --stage2 dsa trains", "stage2", "Top blocks",
                                 low=1, high=64)
     dsa_kl_weight: float = option(1.0, "weight of KL(human || model) beside the shift term in --stage2 dsa",
