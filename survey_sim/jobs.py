@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .adapters import list_adapters
 from .cache import damaged
-from .paths import adapters_dir, models_dir
+from .paths import adapters_dir, models_dir, write_text_atomically
 from .registry import UnknownName
 from .training.config import TrainConfig
 from .training.status import read_status
@@ -166,7 +166,7 @@ class JobQueue:
                                 (config.name, config.to_json(), time.time()))
             job = self._job(db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone())
             # Before the commit: a worker claims the job only after it, so never before its config exists.
-            _write_atomically(job.config_path, config.to_json())
+            write_text_atomically(job.config_path, config.to_json())
         if start_worker:
             self.ensure_worker()
         return job
@@ -329,12 +329,6 @@ def evaluation_command(adapter: str, adapters_root: Path | None = None) -> list[
     if method == "shift":
         command += ["--train", "adapter", *(["--param", f"s={params['s']:g}"] if params["s"] != 1.0 else [])]
     return command
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _acquire(lock, wait_s: float) -> bool:
