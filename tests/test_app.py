@@ -226,13 +226,10 @@ def test_the_form_is_made_from_every_training_option_and_submits_them(fine_tune_
 
 
 @pytest.mark.fault
-def test_the_form_takes_no_free_server_paths_for_models_or_adapters(survey_root, tmp_path, monkeypatch):
+def test_the_form_takes_no_free_server_paths_for_models_or_adapters(fine_tune_page, tmp_path):
     """Base models and first-stage adapters come from lists (free paths stay a CLI feature)."""
-    monkeypatch.setenv("SURVEY_SIM_DATA", str(survey_root))
-    monkeypatch.setenv("SURVEY_SIM_MODELS", str(tmp_path / "models"))
     ship_adapter(tmp_path / "models" / "adapters", "first-stage", {"base_model": "dummy"})
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/fine_tune.py").run()
+    at = fine_tune_page.run()  # the page again, now that an adapter is registered
     labels = {box.label for box in at.text_input}
     assert "Base model" not in labels and "First-stage adapter" not in labels
     first = next(box for box in at.selectbox if box.label == "First-stage adapter")
