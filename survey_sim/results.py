@@ -74,8 +74,8 @@ def load_results(path: str | Path | None = None) -> pd.DataFrame:
     if is_parquet(path):
         return read_parquet_store(path)
     try:
-        with closing(connect(path)) as db:
-            blobs = [blob for (blob,) in db.execute("SELECT rows FROM runs ORDER BY written, rowid")]
+        with closing(connect(path, for_writing=False)) as db:
+            blobs = stored_runs(db)
         runs = [pd.read_parquet(io.BytesIO(blob)) for blob in blobs]
     except (sqlite3.Error, OSError, ValueError) as err:  # not a database, malformed, or a damaged run
         raise unreadable(path, "SQLite results store", err) from None
@@ -102,10 +102,28 @@ def append_sqlite(new: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=WAIT_S, isolation_level=None)  # transactions opened explicitly
-    db.execute(SCHEMA)
+def connect(path: Path, for_writing: bool = True) -> sqlite3.Connection:
+    """A connection that opens its transactions explicitly. Only a writer creates the table, and
+    never in another program's database; a reader alters nothing (it still opens read-write, so
+    that SQLite can roll back the journal of an append that was killed)."""
+    db = sqlite3.connect(path, timeout=WAIT_S, isolation_level=None)
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "runs" not in tables:
+            raise sqlite3.DatabaseError(f"no runs table, but {', '.join(sorted(tables))}: another program's database?")
+        if for_writing:
+            db.execute(SCHEMA)
+    except sqlite3.Error:
+        db.close()
+        raise
     return db
+
+
+def stored_runs(db: sqlite3.Connection) -> list[bytes]:
+    """Each run's Parquet bytes, oldest append first (none from an empty database)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone():
+        return []
+    return [blob for (blob,) in db.execute("SELECT rows FROM runs ORDER BY written, rowid")]
 
 
 def run_key(key: tuple) -> tuple[str, ...]:

@@ -1,4 +1,6 @@
 """The results store and the shipped reference results."""
+from contextlib import closing
+
 import pandas as pd
 import pytest
 
@@ -36,6 +38,8 @@ def test_rerunning_a_run_replaces_its_rows(tmp_path):
 
 APPEND_RUNS = """
 import sys
+from contextlib import closing
+
 import pandas as pd
 from survey_sim.results import append_results
 path, worker, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -84,6 +88,33 @@ def test_an_unreadable_store_is_reported_and_never_replaced(tmp_path, name, kind
     assert store.read_bytes() == b"half a store file, or something else entirely" * 40
 
 
+@pytest.mark.fault
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path):
+    """$SURVEY_SIM_RESULTS pointed at the wrong SQLite file: no runs table is added to it."""
+    import sqlite3
+
+    from survey_sim.results import ResultsStoreError, append_results, load_results
+
+    store = tmp_path / "jobs.sqlite"
+    with closing(sqlite3.connect(store)) as db, db:
+        db.execute("CREATE TABLE jobs (id INTEGER)")
+    before = store.read_bytes()
+    for touch in (lambda: load_results(store), lambda: append_results(one_row(), store)):
+        with pytest.raises(ResultsStoreError, match="not a readable SQLite results store .no runs table, but jobs"):
+            touch()
+    assert store.read_bytes() == before
+
+
+def test_reading_a_store_writes_nothing_and_an_empty_database_is_an_empty_store(tmp_path):
+    store = write_small_store(tmp_path / "store.sqlite")
+    before = store.read_bytes()
+    assert len(results.load_results(store)) == len(small_store())
+    assert store.read_bytes() == before
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()  # SQLite reads a zero-byte file as a database without tables
+    assert results.load_results(empty).empty and empty.read_bytes() == b""
+
+
 def test_an_append_writes_only_its_own_runs_and_keeps_every_column(tmp_path):
     """The SQLite store keeps each run apart: an append neither rewrites nor retypes the others."""
     store = write_small_store(tmp_path / "store.sqlite")
@@ -106,6 +137,8 @@ def test_an_older_parquet_store_is_imported_once(tmp_path, monkeypatch):
 
 KEEP_APPENDING = """
 import sys
+from contextlib import closing
+
 import pandas as pd
 from survey_sim.results import append_results
 path = sys.argv[1]
