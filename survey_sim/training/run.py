@@ -10,7 +10,9 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
+from peft.utils import CONFIG_NAME as ADAPTER_CONFIG, SAFETENSORS_WEIGHTS_NAME as ADAPTER_WEIGHTS
 from transformers import TrainingArguments
+from transformers.trainer import OPTIMIZER_NAME, SCHEDULER_NAME, TRAINER_STATE_NAME
 
 from ..adapters import (adapter_path, adapters_dir, check_adapter, json_object, load_adapter, read_adapter,
                         save_adapter, weights_problem)
@@ -119,8 +121,7 @@ def data_summary(config: TrainConfig, train_items: list, valid_items: list) -> d
 
 
 # What `Trainer` reads to resume a LoRA run: a damaged one fails the resume (every time it is tried).
-CHECKPOINT_FILES = ("trainer_state.json", "adapter_config.json", "adapter_model.safetensors", "optimizer.pt",
-                    "scheduler.pt")
+CHECKPOINT_FILES = (TRAINER_STATE_NAME, ADAPTER_CONFIG, ADAPTER_WEIGHTS, OPTIMIZER_NAME, SCHEDULER_NAME)
 
 
 def checkpoint_problem(folder: Path) -> str | None:
@@ -128,13 +129,13 @@ def checkpoint_problem(folder: Path) -> str | None:
     torch's .pt files are zip archives with a CRC per member: `testzip` reads them without unpickling."""
     if missing := [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]:
         return f"missing {', '.join(missing)}"
-    state, problem = json_object(folder / "trainer_state.json")
+    state, problem = json_object(folder / TRAINER_STATE_NAME)
     if problem or not isinstance(state.get("global_step"), int):
-        return problem or "trainer_state.json: no global_step"
-    problem = json_object(folder / "adapter_config.json")[1] or weights_problem(folder / "adapter_model.safetensors")
+        return problem or f"{TRAINER_STATE_NAME}: no global_step"
+    problem = json_object(folder / ADAPTER_CONFIG)[1] or weights_problem(folder / ADAPTER_WEIGHTS)
     if problem:
         return problem
-    for path in [folder / "optimizer.pt", folder / "scheduler.pt", *sorted(folder.glob("rng_state*.pth"))]:
+    for path in [folder / OPTIMIZER_NAME, folder / SCHEDULER_NAME, *sorted(folder.glob("rng_state*.pth"))]:
         try:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
