@@ -120,6 +120,20 @@ def test_load_model_from_a_local_directory(tmp_path, tokenizer):
     assert model.config._name_or_path == str(tmp_path)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_bfloat16_asked_for_where_it_is_emulated_warns_and_auto_avoids_it(monkeypatch, native):
+    import warnings
+
+    from survey_sim import models
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: native)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert models.resolve_dtype("bfloat16", "cpu") == torch.bfloat16  # still given: only slower
+        assert models.resolve_dtype("auto", "cpu") == (torch.bfloat16 if native else torch.float32)
+    assert [str(w.message).split(":")[0] for w in caught] == ([] if native else ["bfloat16 is emulated on this hardware (no AVX512-BF16 or AMX, or a GPU without bf16)"])
+
+
 def test_load_model_errors_name_what_was_tried(tmp_path):
     with pytest.raises(ModelNotFound) as err:
         load_model("nobody/no-such-model", local_files_only=True)
