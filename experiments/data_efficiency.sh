@@ -8,18 +8,22 @@
 # at lr 1e-3, KL at the paper's 1e-4, DSA over the KL run of the same draw.
 # experiments/data_efficiency_figure.py then draws the figure from whatever draws have finished.
 # Resumable: finished adapters are kept and evaluations are served from the prediction cache,
-# so it can run over several sessions. About 2.5 hours per seed on 2 CPU cores.
+# so it can run over several sessions. About 2.5 hours per seed on 2 CPU cores (idle): a share
+# takes about 0.4 hours at 10%, 1 at 25%, 1.5 at 50% and 3 at 100%, and adapters (models/) do not
+# outlive a session, so pick what fits: SEEDS="2" FRACTIONS="0.5" experiments/data_efficiency.sh
 # One results store per draw (models/results/data_efficiency/F-sS.parquet).
 source "$(dirname "$0")/common.sh"
 mkdir -p models/logs models/results/data_efficiency
-SCORE=(--test wvs:C1-Q1 --fold 0 --max-items 600 --cache --dtype bfloat16)
+# Scored in bfloat16 (seeds 0 and 1); SCORE_DTYPE=float32 where the CPU has no bfloat16 arithmetic
+# (AVX512_BF16 or AMX): emulated, bfloat16 scoring is about 5 times slower there.
+SCORE=(--test wvs:C1-Q1 --fold 0 --max-items 600 --cache --dtype "${SCORE_DTYPE:-bfloat16}")
 train_once() {  # NAME FLAGS...
   local name=$1; shift
   [ -f "models/adapters/$name/survey_sim.json" ] ||
     log survey-sim train --name "$name" --fold 0 --epochs 1 --status "models/logs/$name.status.json" "$@"
 }
 for seed in ${SEEDS:-0 1 2}; do
-  for fraction in 0.1 0.25 0.5 1.0; do
+  for fraction in ${FRACTIONS:-0.1 0.25 0.5 1.0}; do
     run="f${fraction}-s${seed}"
     export SURVEY_SIM_RESULTS="models/results/data_efficiency/$run.parquet"  # a store per draw: one population_prior each
     common=(--group-fraction "$fraction" --seed "$seed")

@@ -48,7 +48,7 @@ def resolve_dtype(dtype: str | torch.dtype, device: str | torch.device = "auto")
     if dtype == "bfloat16" and fast_dtype(device) != "bfloat16":
         # Measured on a 2-core AMD EPYC (AVX2 only): 600 prompts in 680 s in bfloat16, 105 s in float32.
         warnings.warn("bfloat16 is emulated on this hardware (no AVX512-BF16 or AMX, or a GPU without bf16): "
-                      "it runs several times slower than float32, which --dtype auto picks here", stacklevel=2)
+                      "it runs several times slower than float32 (what training's --dtype auto picks here)", stacklevel=2)
     return DTYPES[dtype]
 
 
