@@ -8,9 +8,10 @@
 # at lr 1e-3, KL at the paper's 1e-4, DSA over the KL run of the same draw.
 # experiments/data_efficiency_figure.py then draws the figure from whatever draws have finished.
 # Resumable: finished adapters are kept and evaluations are served from the prediction cache,
-# so it can run over several sessions. About 2.5 hours per seed on 2 CPU cores (idle): a share
-# takes about 0.4 hours at 10%, 1 at 25%, 1.5 at 50% and 3 at 100%, and adapters (models/) do not
-# outlive a session, so pick what fits: SEEDS="2" FRACTIONS="0.5" experiments/data_efficiency.sh
+# so it can run over several sessions. On 2 CPU cores without native bfloat16 a share took 71 min
+# at 10% and 83 min at 25% (2026-12-03; more at 50% and 100%, training grows with the countries),
+# and adapters (models/) do not outlive a session, so pick what fits:
+#   SEEDS="2" FRACTIONS="0.5" experiments/data_efficiency.sh
 # One results store per draw (models/results/data_efficiency/F-sS.parquet).
 source "$(dirname "$0")/common.sh"
 mkdir -p models/logs models/results/data_efficiency
