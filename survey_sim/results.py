@@ -108,7 +108,7 @@ def connect(path: Path, for_writing: bool = True) -> sqlite3.Connection:
     that SQLite can roll back the journal of an append that was killed)."""
     db = sqlite3.connect(path, timeout=WAIT_S, isolation_level=None)
     try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = table_names(db)
         if tables and "runs" not in tables:
             raise sqlite3.DatabaseError(f"no runs table, but {', '.join(sorted(tables))}: another program's database?")
         if for_writing:
@@ -119,9 +119,13 @@ def connect(path: Path, for_writing: bool = True) -> sqlite3.Connection:
     return db
 
 
+def table_names(db: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def stored_runs(db: sqlite3.Connection) -> list[bytes]:
     """Each run's Parquet bytes, oldest append first (none from an empty database)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone():
+    if "runs" not in table_names(db):
         return []
     return [blob for (blob,) in db.execute("SELECT rows FROM runs ORDER BY written, rowid")]
 
